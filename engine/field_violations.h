@@ -1,0 +1,48 @@
+#ifndef YIYUAN_ENGINE_FIELD_VIOLATIONS_H_
+#define YIYUAN_ENGINE_FIELD_VIOLATIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace yiyuan {
+
+// One invalid input field: its dotted path as the caller wrote it
+// ("request.resident.phone") and why it is invalid.
+struct FieldViolation {
+  std::string field;
+  std::string description;
+};
+
+// Collects violations while a validator walks an input.
+class FieldViolations {
+ public:
+  // Records that `field` is invalid because `description`.
+  void Add(absl::string_view field, absl::string_view description);
+  bool empty() const { return violations_.empty(); }
+  const std::vector<FieldViolation>& violations() const { return violations_; }
+
+  // OkStatus() when nothing was recorded; otherwise INVALID_ARGUMENT whose message is
+  // "<field>: <description>" for the first violation (plus a count of the others) and
+  // which carries every violation as a payload (see ViolationsFromStatus).
+  absl::Status ToStatus() const;
+
+ private:
+  std::vector<FieldViolation> violations_;
+};
+
+// The absl::Status payload URL under which ToStatus() stores the violations.
+inline constexpr absl::string_view kFieldViolationsPayload =
+    "type.yiyuan.dev/yiyuan.FieldViolations";
+
+// The violations carried by a status made by FieldViolations::ToStatus(), or empty.
+std::vector<FieldViolation> ViolationsFromStatus(const absl::Status& status);
+
+// Shorthand for a single-field INVALID_ARGUMENT with the violation payload attached.
+absl::Status InvalidField(absl::string_view field, absl::string_view description);
+
+}  // namespace yiyuan
+
+#endif  // YIYUAN_ENGINE_FIELD_VIOLATIONS_H_
