@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -26,6 +27,7 @@
 #include "server/auth.h"
 #include "server/deploy_files.h"
 #include "server/embedded_redis.h"
+#include "server/flag_names.h"
 #include "server/intake_service.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -76,6 +78,7 @@ absl::Status ApplyConfigFile(const std::string& path, int argc, char** argv) {
     absl::ConsumePrefix(&l, "--");
     std::pair<std::string, std::string> kv = absl::StrSplit(l, absl::MaxSplits('=', 1));
     std::string name(absl::StripAsciiWhitespace(kv.first));
+    std::replace(name.begin(), name.end(), '-', '_');
     std::string value(absl::StripAsciiWhitespace(kv.second));
     bool on_command_line = false;
     for (int i = 1; i < argc; ++i) {
@@ -188,9 +191,12 @@ int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Yiyuan Dispatch service.\n  dispatchd [--listen=127.0.0.1:50051] [--data-dir=./var] "
       "[--redis=redis://host:port] [--metrics-listen=127.0.0.1:9464] [--config=file]");
-  absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  std::vector<char*> args_view = ArgvOf(args);
+  absl::ParseCommandLine(static_cast<int>(args.size()), args_view.data());
   if (std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
-    if (absl::Status s = ApplyConfigFile(config, argc, argv); !s.ok()) {
+    if (absl::Status s = ApplyConfigFile(config, static_cast<int>(args.size()), args_view.data());
+        !s.ok()) {
       std::fprintf(stderr, "dispatchd: %s\n", std::string(s.message()).c_str());
       return 2;
     }

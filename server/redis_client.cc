@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cstdio>
@@ -67,6 +69,14 @@ RedisValue Convert(const redisReply* r) {
 timeval TimevalFor(absl::Duration d) {
   if (d < absl::Milliseconds(1)) d = absl::Milliseconds(1);
   return absl::ToTimeval(d);
+}
+
+// False when Redis has closed the idle connection `c` (it restarted or timed the client
+// out): a non-blocking peek sees end-of-file or an error instead of "nothing to read".
+bool PeerStillThere(const redisContext* c) {
+  char byte;
+  ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 std::string Sha1Hex(absl::string_view data) {
@@ -167,7 +177,10 @@ absl::Status StatusFromRedisError(absl::string_view error) {
   return absl::InternalError(absl::StrCat("redis: ", error));
 }
 
-RedisClient::RedisClient(RedisClientOptions options) : options_(std::move(options)) {}
+RedisClient::RedisClient(RedisClientOptions options) : options_(std::move(options)) {
+  // hiredis writes with write(2): a peer that went away must give EPIPE, not kill us.
+  signal(SIGPIPE, SIG_IGN);
+}
 
 RedisClient::~RedisClient() = default;
 
@@ -180,10 +193,11 @@ absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Acquire(absl::Ti
     if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
       return absl::DeadlineExceededError("timed out waiting for a Redis connection");
     }
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       std::unique_ptr<Conn> c = std::move(idle_.back());
       idle_.pop_back();
-      return c;
+      if (PeerStillThere(c->ctx.get())) return c;
+      --open_;  // Redis closed it (restart, timeout): drop it rather than fail a call.
     }
     ++open_;  // Reserve a slot; connect outside the lock.
   }
