@@ -1,0 +1,784 @@
+// dispatchctl: the operator's command line for Yiyuan Dispatch.
+//
+//   dispatchctl [--server=ADDR] [--token=SECRET] [--json] COMMAND [ARGS] [flags]
+//
+// `dispatchctl help` describes every command. Exit status: 0 success; 1 the call failed
+// (the server answered with an error or could not be reached); 2 the command line is
+// wrong (unknown command or flag, bad value, missing token).
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "clients/api_format.h"
+#include "clients/text_table.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "server/flag_names.h"
+#include "yiyuan/v1/admin.grpc.pb.h"
+#include "yiyuan/v1/intake.grpc.pb.h"
+
+namespace {
+// The value of environment variable `name`, or `fallback` when it is unset or empty.
+std::string EnvOr(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+}  // namespace
+
+// Every command. Enum values are accepted in any case; `dispatchctl help` lists them.
+ABSL_FLAG(std::string, server, EnvOr("YIYUAN_SERVER", "127.0.0.1:50051"),
+          "dispatchd's gRPC address (default: $YIYUAN_SERVER, else 127.0.0.1:50051)");
+ABSL_FLAG(std::string, token, "",
+          "bearer token (default: $YIYUAN_TOKEN, else the contents of <data-dir>/admin.token)");
+ABSL_FLAG(std::string, data_dir, "./var", "dispatchd's data directory, holding admin.token");
+ABSL_FLAG(bool, json, false, "print the server's answer as JSON");
+ABSL_FLAG(int, timeout_ms, 5000, "deadline of each call in milliseconds");
+
+// submit, list and token create.
+ABSL_FLAG(std::string, channel, "", "how the request arrived");
+ABSL_FLAG(std::string, category, "", "what kind of help");
+ABSL_FLAG(std::string, urgency, "", "how fast help must arrive");
+ABSL_FLAG(std::string, community, "", "community id, e.g. wx-aiguo");
+ABSL_FLAG(std::string, district, "", "district (default: the token's district)");
+ABSL_FLAG(std::string, name, "", "resident's name (submit); token label (token create)");
+ABSL_FLAG(std::string, phone, "", "resident's phone: mobile or landline");
+ABSL_FLAG(std::string, address, "", "resident's street address");
+ABSL_FLAG(absl::optional<double>, lat, absl::nullopt, "latitude in degrees (WGS-84)");
+ABSL_FLAG(absl::optional<double>, lng, absl::nullopt, "longitude in degrees (WGS-84)");
+ABSL_FLAG(std::string, compound, "", "compound id inside the community");
+ABSL_FLAG(std::string, description, "", "what the resident needs, in their words");
+ABSL_FLAG(std::string, station, "", "station that took it in (required for station, sweep)");
+ABSL_FLAG(std::string, operator, "", "call-taker or operator who entered it");
+ABSL_FLAG(int, headcount, 0, "helpers needed, 1..50 (default 1)");
+ABSL_FLAG(std::string, required_skills, "", "comma list of skills every helper must have");
+ABSL_FLAG(std::string, preferred_skills, "", "comma list of skills that make a better fit");
+ABSL_FLAG(bool, lives_alone, false, "the resident lives alone");
+ABSL_FLAG(bool, high_age, false, "the resident is 80 or older");
+ABSL_FLAG(bool, disabled, false, "the resident has a disability");
+ABSL_FLAG(std::string, request_id, "",
+          "idempotency key, 8..64 of [A-Za-z0-9_-] (default: a new random id)");
+ABSL_FLAG(std::string, state, "", "comma list of states");
+ABSL_FLAG(int, page_size, 0, "results per page, at most 500 (default 50)");
+ABSL_FLAG(std::string, page_token, "", "continue from a previous page");
+ABSL_FLAG(bool, all, false, "follow page tokens to the last page");
+ABSL_FLAG(std::string, reason, "", "why it is cancelled (required)");
+ABSL_FLAG(std::string, role, "", "what the token may do (required)");
+ABSL_FLAG(std::string, kiosk, "", "the kiosk a kiosk token is limited to");
+ABSL_FLAG(std::string, volunteer, "", "the volunteer a volunteer_app token is bound to");
+
+namespace yiyuan {
+namespace {
+
+using google::protobuf::EnumDescriptor;
+
+constexpr int kExitOk = 0;
+constexpr int kExitCallFailed = 1;
+constexpr int kExitUsage = 2;
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+int UsageError(absl::string_view message) {
+  std::fprintf(stderr, "dispatchctl: %s\nRun 'dispatchctl help' for usage.\n",
+               std::string(message).c_str());
+  return kExitUsage;
+}
+
+void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+std::string Dashed(absl::string_view flag) { return absl::StrReplaceAll(flag, {{"_", "-"}}); }
+
+std::vector<std::string> SplitList(absl::string_view text) {
+  return absl::StrSplit(text, ',', absl::SkipWhitespace());
+}
+
+int PrintJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
+    std::fprintf(stderr, "dispatchctl: cannot print the answer as JSON\n");
+    return kExitCallFailed;
+  }
+  Print(json);
+  if (!absl::EndsWith(json, "\n")) Print("\n");
+  return kExitOk;
+}
+
+// A random UUID-like (version 4) id, e.g. "3f2c9a1e-5b7d-4c2e-9a6f-0e1d2c3b4a59".
+absl::StatusOr<std::string> RandomRequestId() {
+  char bytes[16];
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  if (!urandom.read(bytes, sizeof(bytes))) {
+    return absl::UnavailableError("cannot read /dev/urandom; pass --request-id");
+  }
+  bytes[6] = static_cast<char>((bytes[6] & 0x0F) | 0x40);
+  bytes[8] = static_cast<char>((bytes[8] & 0x3F) | 0x80);
+  std::string hex = absl::BytesToHexString(absl::string_view(bytes, sizeof(bytes)));
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                      hex.substr(16, 4), "-", hex.substr(20));
+}
+
+// ---------------------------------------------------------------------------------------
+// The connection
+
+// A channel to dispatchd and the credentials every call carries.
+class Session {
+ public:
+  Session(std::string address, std::string token, std::string token_source, absl::Duration timeout)
+      : address_(std::move(address)),
+        token_(std::move(token)),
+        token_source_(std::move(token_source)),
+        timeout_(timeout),
+        channel_(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials())),
+        intake_(v1::IntakeService::NewStub(channel_)),
+        admin_(v1::AdminService::NewStub(channel_)) {}
+
+  v1::IntakeService::Stub& intake() { return *intake_; }
+  v1::AdminService::Stub& admin() { return *admin_; }
+
+  // A context for one call, with the bearer token and the deadline set.
+  std::unique_ptr<grpc::ClientContext> NewCall() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    return context;
+  }
+
+  // Reports a failed call on stderr: "dispatchctl: CODE: message", one line per field
+  // violation the server attached, and a hint where one helps. Returns the exit status.
+  int Fail(const grpc::Status& status) const {
+    std::string code = absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+    std::fprintf(stderr, "dispatchctl: %s: %s\n", code.c_str(), status.error_message().c_str());
+    for (const google::rpc::BadRequest::FieldViolation& v : FieldViolations(status)) {
+      std::fprintf(stderr, "  %s: %s\n", v.field().c_str(), v.description().c_str());
+    }
+    std::string hint = Hint(status.error_code());
+    if (!hint.empty()) std::fprintf(stderr, "dispatchctl: hint: %s\n", hint.c_str());
+    return kExitCallFailed;
+  }
+
+ private:
+  static std::vector<google::rpc::BadRequest::FieldViolation> FieldViolations(
+      const grpc::Status& status) {
+    std::vector<google::rpc::BadRequest::FieldViolation> out;
+    google::rpc::Status details;
+    if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+      return out;
+    }
+    for (const google::protobuf::Any& any : details.details()) {
+      google::rpc::BadRequest bad_request;
+      if (!any.UnpackTo(&bad_request)) continue;
+      out.insert(out.end(), bad_request.field_violations().begin(),
+                 bad_request.field_violations().end());
+    }
+    return out;
+  }
+
+  std::string Hint(grpc::StatusCode code) const {
+    switch (code) {
+      case grpc::StatusCode::UNAVAILABLE:
+        return absl::StrCat("is dispatchd running at ", address_,
+                            "? (set --server or YIYUAN_SERVER)");
+      case grpc::StatusCode::DEADLINE_EXCEEDED:
+        return absl::StrCat("no answer from ", address_, " within ", absl::FormatDuration(timeout_),
+                            " (--timeout-ms)");
+      case grpc::StatusCode::UNAUTHENTICATED:
+        return absl::StrCat("the token came from ", token_source_,
+                            "; pass a valid one with --token or YIYUAN_TOKEN");
+      default:
+        return "";
+    }
+  }
+
+  const std::string address_;
+  const std::string token_;
+  const std::string token_source_;
+  const absl::Duration timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::IntakeService::Stub> intake_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+};
+
+// Connects as the global flags say. Fails (a usage error) when no token can be found.
+absl::StatusOr<std::unique_ptr<Session>> OpenSession() {
+  int timeout_ms = absl::GetFlag(FLAGS_timeout_ms);
+  if (timeout_ms <= 0) return absl::InvalidArgumentError("--timeout-ms must be positive");
+  std::string token = absl::GetFlag(FLAGS_token);
+  std::string source = "--token";
+  if (token.empty()) {
+    token = EnvOr("YIYUAN_TOKEN", "");
+    source = "$YIYUAN_TOKEN";
+  }
+  if (token.empty()) {
+    source = absl::StrCat(absl::GetFlag(FLAGS_data_dir), "/admin.token");
+    std::ifstream in(source);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    token = std::string(absl::StripAsciiWhitespace(contents.str()));
+    if (token.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "no token: pass --token, set YIYUAN_TOKEN, or point --data-dir at dispatchd's data "
+          "directory (",
+          source, " is missing or empty)"));
+    }
+  }
+  return std::make_unique<Session>(absl::GetFlag(FLAGS_server), token, source,
+                                   absl::Milliseconds(timeout_ms));
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands. Each returns the exit status; `operands` are the arguments after the
+// command's name, already counted.
+
+using Operands = std::vector<std::string>;
+
+// --channel, --category and --urgency; 0 where a flag is empty.
+struct RequestKind {
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  v1::Category category = v1::CATEGORY_UNSPECIFIED;
+  v1::Urgency urgency = v1::URGENCY_UNSPECIFIED;
+};
+
+absl::StatusOr<RequestKind> KindFromFlags() {
+  absl::StatusOr<int> channel =
+      ParseEnum("channel", absl::GetFlag(FLAGS_channel), *v1::Channel_descriptor());
+  absl::StatusOr<int> category =
+      ParseEnum("category", absl::GetFlag(FLAGS_category), *v1::Category_descriptor());
+  absl::StatusOr<int> urgency =
+      ParseEnum("urgency", absl::GetFlag(FLAGS_urgency), *v1::Urgency_descriptor());
+  for (const absl::StatusOr<int>* parsed : {&channel, &category, &urgency}) {
+    if (!parsed->ok()) return parsed->status();
+  }
+  RequestKind kind;
+  kind.channel = static_cast<v1::Channel>(*channel);
+  kind.category = static_cast<v1::Category>(*category);
+  kind.urgency = static_cast<v1::Urgency>(*urgency);
+  return kind;
+}
+
+absl::StatusOr<v1::SubmitRequestRequest> SubmitRequestFromFlags() {
+  absl::StatusOr<RequestKind> kind = KindFromFlags();
+  if (!kind.ok()) return kind.status();
+  std::string request_id = absl::GetFlag(FLAGS_request_id);
+  if (request_id.empty()) {
+    absl::StatusOr<std::string> random = RandomRequestId();
+    if (!random.ok()) return random.status();
+    request_id = *random;
+  }
+  v1::SubmitRequestRequest out;
+  out.set_request_id(request_id);
+  out.set_district(absl::GetFlag(FLAGS_district));
+  v1::HelpRequest& r = *out.mutable_request();
+  r.set_channel(kind->channel);
+  r.set_category(kind->category);
+  r.set_urgency(kind->urgency);
+  r.set_description(absl::GetFlag(FLAGS_description));
+  r.set_headcount(absl::GetFlag(FLAGS_headcount));
+  for (std::string& s : SplitList(absl::GetFlag(FLAGS_required_skills))) {
+    r.add_required_skills(std::move(s));
+  }
+  for (std::string& s : SplitList(absl::GetFlag(FLAGS_preferred_skills))) {
+    r.add_preferred_skills(std::move(s));
+  }
+  r.mutable_intake()->set_station_id(absl::GetFlag(FLAGS_station));
+  r.mutable_intake()->set_operator_id(absl::GetFlag(FLAGS_operator));
+  v1::Resident& resident = *r.mutable_resident();
+  resident.set_name(absl::GetFlag(FLAGS_name));
+  resident.set_phone(absl::GetFlag(FLAGS_phone));
+  resident.set_address(absl::GetFlag(FLAGS_address));
+  absl::optional<double> lat = absl::GetFlag(FLAGS_lat);
+  absl::optional<double> lng = absl::GetFlag(FLAGS_lng);
+  if (lat.has_value() || lng.has_value()) {
+    resident.mutable_location()->set_lat(lat.value_or(0));
+    resident.mutable_location()->set_lng(lng.value_or(0));
+  }
+  resident.set_community_id(absl::GetFlag(FLAGS_community));
+  resident.set_compound_id(absl::GetFlag(FLAGS_compound));
+  resident.set_lives_alone(absl::GetFlag(FLAGS_lives_alone));
+  resident.set_high_age(absl::GetFlag(FLAGS_high_age));
+  resident.set_disabled(absl::GetFlag(FLAGS_disabled));
+  return out;
+}
+
+// One line saying what the server did with a submission.
+std::string SubmitOutcome(const v1::SubmitRequestRequest& request,
+                          const v1::SubmitRequestResponse& response) {
+  const v1::HelpRequest& stored = response.request();
+  std::string out;
+  if (response.replayed()) {
+    absl::StrAppend(&out, "replayed: request id ", request.request_id(),
+                    " was submitted before; this is what it returned then\n");
+  }
+  if (!response.duplicate_of().empty()) {
+    absl::StrAppend(&out, "duplicate of ", response.duplicate_of(),
+                    ": the resident already has an open ",
+                    EnumName(*v1::Category_descriptor(), stored.category()),
+                    " request; nothing new was stored\n");
+  }
+  if (out.empty()) absl::StrAppend(&out, "submitted ", stored.id(), "\n");
+  return out;
+}
+
+int RunSubmit(Session& session, const Operands&) {
+  absl::StatusOr<v1::SubmitRequestRequest> request = SubmitRequestFromFlags();
+  if (!request.ok()) return UsageError(request.status().message());
+  v1::SubmitRequestResponse response;
+  grpc::Status status =
+      session.intake().SubmitRequest(session.NewCall().get(), *request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(absl::StrCat(SubmitOutcome(*request, response), "\n",
+                     FormatFields(RequestFields(response.request()))));
+  return kExitOk;
+}
+
+int PrintRequest(const v1::HelpRequest& request) {
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(request);
+  Print(FormatFields(RequestFields(request)));
+  return kExitOk;
+}
+
+int RunGet(Session& session, const Operands& operands) {
+  v1::GetRequestRequest request;
+  request.set_id(operands[0]);
+  v1::HelpRequest response;
+  grpc::Status status = session.intake().GetRequest(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintRequest(response);
+}
+
+int RunCancel(Session& session, const Operands& operands) {
+  v1::CancelRequestRequest request;
+  request.set_id(operands[0]);
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (request.reason().empty()) return UsageError("cancel needs --reason=TEXT");
+  v1::HelpRequest response;
+  grpc::Status status = session.intake().CancelRequest(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintRequest(response);
+}
+
+absl::StatusOr<v1::ListRequestsRequest> ListRequestFromFlags() {
+  absl::StatusOr<RequestKind> kind = KindFromFlags();
+  if (!kind.ok()) return kind.status();
+  v1::ListRequestsRequest out;
+  for (const std::string& name : SplitList(absl::GetFlag(FLAGS_state))) {
+    absl::StatusOr<int> state = ParseEnum("state", name, *v1::RequestState_descriptor());
+    if (!state.ok()) return state.status();
+    out.add_states(static_cast<v1::RequestState>(*state));
+  }
+  out.set_district(absl::GetFlag(FLAGS_district));
+  out.set_channel(kind->channel);
+  out.set_category(kind->category);
+  out.set_urgency(kind->urgency);
+  out.set_community_id(absl::GetFlag(FLAGS_community));
+  out.set_page_size(absl::GetFlag(FLAGS_page_size));
+  out.set_page_token(absl::GetFlag(FLAGS_page_token));
+  return out;
+}
+
+int RunList(Session& session, const Operands&) {
+  absl::StatusOr<v1::ListRequestsRequest> request = ListRequestFromFlags();
+  if (!request.ok()) return UsageError(request.status().message());
+  const bool follow = absl::GetFlag(FLAGS_all);
+  v1::ListRequestsResponse result;
+  do {
+    v1::ListRequestsResponse page;
+    grpc::Status status = session.intake().ListRequests(session.NewCall().get(), *request, &page);
+    if (!status.ok()) return session.Fail(status);
+    for (v1::HelpRequest& r : *page.mutable_requests()) *result.add_requests() = std::move(r);
+    result.set_next_page_token(page.next_page_token());
+    request->set_page_token(page.next_page_token());
+  } while (follow && !result.next_page_token().empty());
+
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(result);
+  if (result.requests_size() == 0) {
+    Print("No requests.\n");
+  } else {
+    Print(RequestTable(result.requests()));
+  }
+  if (!result.next_page_token().empty()) {
+    Print(absl::StrCat("More: --page-token=", result.next_page_token(), " (or --all)\n"));
+  }
+  return kExitOk;
+}
+
+int RunTokenCreate(Session& session, const Operands&) {
+  absl::StatusOr<int> role = ParseEnum("role", absl::GetFlag(FLAGS_role), *v1::Role_descriptor());
+  if (!role.ok()) return UsageError(role.status().message());
+  if (*role == 0) {
+    return UsageError(
+        absl::StrCat("token create needs --role; valid: ", EnumChoices(*v1::Role_descriptor())));
+  }
+  v1::CreateTokenRequest request;
+  request.set_role(static_cast<v1::Role>(*role));
+  request.set_name(absl::GetFlag(FLAGS_name));
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_kiosk_id(absl::GetFlag(FLAGS_kiosk));
+  request.set_volunteer_id(absl::GetFlag(FLAGS_volunteer));
+  v1::CreateTokenResponse response;
+  grpc::Status status = session.admin().CreateToken(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(absl::StrCat("token: ", response.token(),
+                     "\n(shown only this once; the server keeps only its hash)\n\n",
+                     FormatFields(TokenFields(response.info()))));
+  return kExitOk;
+}
+
+int RunTokenList(Session& session, const Operands&) {
+  v1::ListTokensResponse response;
+  grpc::Status status =
+      session.admin().ListTokens(session.NewCall().get(), v1::ListTokensRequest(), &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(TokenTable(response.tokens()));
+  return kExitOk;
+}
+
+int RunTokenRevoke(Session& session, const Operands& operands) {
+  v1::RevokeTokenRequest request;
+  request.set_token_id(operands[0]);
+  v1::TokenInfo response;
+  grpc::Status status = session.admin().RevokeToken(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(FormatFields(TokenFields(response)));
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------
+// The command table, which drives dispatching, flag checking and `help`.
+
+// A flag as a command's usage shows it.
+struct FlagDoc {
+  FlagDoc(std::string name, std::string arg, const EnumDescriptor* values = nullptr,
+          std::string help = "")
+      : name(std::move(name)), arg(std::move(arg)), values(values), help(std::move(help)) {}
+
+  std::string name;              // dashed, e.g. "required-skills"
+  std::string arg;               // value placeholder; empty for a bool flag
+  const EnumDescriptor* values;  // for enum flags: the accepted names
+  std::string help;              // empty: the flag's own help text
+};
+
+struct Command {
+  std::string name;               // one or two words, e.g. "token create"
+  std::vector<std::string> args;  // operands, e.g. {"ID"}
+  std::string summary;
+  std::vector<FlagDoc> flags;
+  int (*run)(Session&, const Operands&);
+};
+
+const std::vector<FlagDoc>& GlobalFlags() {
+  static const auto* flags = new std::vector<FlagDoc>{
+      {"server", "ADDR"}, {"token", "SECRET"},  {"data-dir", "DIR"},
+      {"json", ""},       {"timeout-ms", "MS"},
+  };
+  return *flags;
+}
+
+const std::vector<Command>& Commands() {
+  static const auto* commands = new std::vector<Command>{
+      {"submit",
+       {},
+       "Record a resident's request for help (idempotent per --request-id).",
+       {{"channel", "NAME", v1::Channel_descriptor()},
+        {"category", "NAME", v1::Category_descriptor()},
+        {"urgency", "NAME", v1::Urgency_descriptor()},
+        {"name", "TEXT", nullptr, "resident's name"},
+        {"phone", "PHONE"},
+        {"address", "TEXT"},
+        {"lat", "DEG"},
+        {"lng", "DEG"},
+        {"community", "ID"},
+        {"compound", "ID"},
+        {"description", "TEXT"},
+        {"station", "ID"},
+        {"operator", "ID"},
+        {"headcount", "N"},
+        {"required-skills", "A,B"},
+        {"preferred-skills", "A,B"},
+        {"lives-alone", ""},
+        {"high-age", ""},
+        {"disabled", ""},
+        {"district", "NAME"},
+        {"request-id", "KEY"}},
+       RunSubmit},
+      {"get", {"ID"}, "Show one request.", {}, RunGet},
+      {"list",
+       {},
+       "List requests, newest first.",
+       {{"state", "A,B", v1::RequestState_descriptor()},
+        {"channel", "NAME", v1::Channel_descriptor()},
+        {"category", "NAME", v1::Category_descriptor()},
+        {"urgency", "NAME", v1::Urgency_descriptor()},
+        {"community", "ID"},
+        {"district", "NAME"},
+        {"page-size", "N"},
+        {"page-token", "TOKEN"},
+        {"all", ""}},
+       RunList},
+      {"cancel", {"ID"}, "Cancel an open request.", {{"reason", "TEXT"}}, RunCancel},
+      {"token create",
+       {},
+       "Create a bearer token (ADMIN); its secret is shown once.",
+       {{"role", "NAME", v1::Role_descriptor()},
+        {"name", "TEXT", nullptr, "label, e.g. \"station-07 tablet\""},
+        {"district", "NAME", nullptr, "district it is limited to; \"*\" only for admin"},
+        {"kiosk", "ID"},
+        {"volunteer", "ID"}},
+       RunTokenCreate},
+      {"token list", {}, "List tokens, oldest first (never their secrets).", {}, RunTokenList},
+      {"token revoke", {"TOKEN_ID"}, "Revoke a token.", {}, RunTokenRevoke},
+  };
+  return *commands;
+}
+
+std::string FlagHelp(const FlagDoc& flag) {
+  std::string help = flag.help;
+  if (help.empty()) {
+    absl::CommandLineFlag* known =
+        absl::FindCommandLineFlag(absl::StrReplaceAll(flag.name, {{"-", "_"}}));
+    if (known != nullptr) help = known->Help();
+  }
+  if (flag.values != nullptr) absl::StrAppend(&help, ": ", EnumChoices(*flag.values));
+  return help;
+}
+
+// Breaks `text` at spaces into lines of at most `width` columns (longer words stay whole).
+std::vector<std::string> WrapWords(absl::string_view text, int width) {
+  std::vector<std::string> lines = {""};
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    std::string& line = lines.back();
+    if (line.empty()) {
+      line = std::string(word);
+    } else if (DisplayWidth(line) + 1 + DisplayWidth(word) <= width) {
+      absl::StrAppend(&line, " ", word);
+    } else {
+      lines.emplace_back(word);
+    }
+  }
+  return lines;
+}
+
+// One line per flag, "--name=ARG  help", the help wrapped to fit 100 columns.
+std::string FormatFlags(const std::vector<FlagDoc>& flags, absl::string_view indent) {
+  constexpr int kNameWidth = 24;
+  constexpr int kLineWidth = 100;
+  const std::string help_indent(indent.size() + kNameWidth + 1, ' ');
+  std::string out;
+  for (const FlagDoc& flag : flags) {
+    std::string spelled = absl::StrCat("--", flag.name, flag.arg.empty() ? "" : "=", flag.arg);
+    std::vector<std::string> help =
+        WrapWords(FlagHelp(flag), kLineWidth - static_cast<int>(help_indent.size()));
+    absl::StrAppend(&out, indent, absl::StrFormat("%-*s ", kNameWidth, spelled),
+                    absl::StrJoin(help, absl::StrCat("\n", help_indent)), "\n");
+  }
+  return out;
+}
+
+// "token revoke TOKEN_ID", "list [flags]".
+std::string Synopsis(const Command& command) {
+  std::vector<std::string> parts = {command.name};
+  parts.insert(parts.end(), command.args.begin(), command.args.end());
+  if (!command.flags.empty()) parts.push_back("[flags]");
+  return absl::StrJoin(parts, " ");
+}
+
+// Usage of the commands whose name starts with `topic` (every command when empty).
+std::string Usage(absl::string_view topic) {
+  std::string out =
+      "dispatchctl: the operator's command line for Yiyuan Dispatch.\n\n"
+      "Usage: dispatchctl [global flags] COMMAND [ARGS] [flags]\n\nCommands:\n";
+  for (const Command& command : Commands()) {
+    if (!absl::StartsWith(command.name, topic)) continue;
+    absl::StrAppend(&out, "\n  ", Synopsis(command), "\n      ", command.summary, "\n",
+                    FormatFlags(command.flags, "      "));
+  }
+  absl::StrAppend(
+      &out, "\nGlobal flags (any command):\n", FormatFlags(GlobalFlags(), "  "),
+      "\nFlags may come before or after the command; enum values are case-insensitive.\n"
+      "Exit status: 0 ok, 1 the call failed, 2 usage error.\n");
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading the command line
+
+// The command line as read before Abseil sets the flags.
+struct ScannedArgs {
+  std::vector<std::string> words;  // positional arguments: the command and its operands
+  std::vector<std::string> flags;  // dashed names of the flags given
+  bool help = false;               // --help or -h
+};
+
+bool IsOurFlag(const std::string& dashed) {
+  auto named = [&](const FlagDoc& f) { return f.name == dashed; };
+  if (std::any_of(GlobalFlags().begin(), GlobalFlags().end(), named)) return true;
+  return std::any_of(Commands().begin(), Commands().end(), [&](const Command& c) {
+    return std::any_of(c.flags.begin(), c.flags.end(), named);
+  });
+}
+
+// Reads the flag at args[*i] into `out`, moving *i past its value when that is the next
+// argument. Checks that the flag exists and that a value for one of our flags parses.
+// (Parsing sets the flag early; harmless, as ParseCommandLine then sets the same value.)
+absl::Status ScanFlag(const std::vector<std::string>& args, size_t* i, ScannedArgs* out) {
+  absl::string_view arg = args[*i];
+  if (!absl::ConsumePrefix(&arg, "--")) absl::ConsumePrefix(&arg, "-");
+  std::pair<absl::string_view, absl::string_view> name_value =
+      absl::StrSplit(arg, absl::MaxSplits('=', 1));
+  const std::string name(name_value.first);
+  const bool has_value = absl::StrContains(arg, '=');
+  if (name == "help" || name == "h") {
+    out->help = true;
+    return absl::OkStatus();
+  }
+  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  if (flag == nullptr && absl::StartsWith(name, "no") && !has_value) {  // --nolives-alone
+    absl::CommandLineFlag* negated = absl::FindCommandLineFlag(name.substr(2));
+    if (negated != nullptr && negated->IsOfType<bool>()) {
+      out->flags.push_back(Dashed(name.substr(2)));
+      return absl::OkStatus();
+    }
+  }
+  if (flag == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown flag --", Dashed(name)));
+  }
+  out->flags.push_back(Dashed(name));
+  if (!has_value && flag->IsOfType<bool>()) return absl::OkStatus();
+  std::string value(name_value.second);
+  if (!has_value) {
+    if (*i + 1 == args.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", Dashed(name), " needs a value"));
+    }
+    value = args[++*i];
+  }
+  std::string error;
+  if (IsOurFlag(Dashed(name)) && !flag->ParseFrom(value, &error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", Dashed(name), ": invalid value \"", value, "\""));
+  }
+  return absl::OkStatus();
+}
+
+// Splits `args` (through NormalizeFlagNames) into words and flags the way Abseil will, so
+// that mistakes become usage errors in our words rather than Abseil's exit(1).
+absl::StatusOr<ScannedArgs> ScanArgs(const std::vector<std::string>& args) {
+  ScannedArgs out;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      out.words.insert(out.words.end(), args.begin() + i + 1, args.end());
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      out.words.push_back(arg);
+      continue;
+    }
+    if (absl::Status s = ScanFlag(args, &i, &out); !s.ok()) return s;
+  }
+  return out;
+}
+
+// A command as invoked: what to run and its operands.
+struct Invocation {
+  const Command* command = nullptr;
+  Operands operands;
+};
+
+// Finds the command `scanned` names (the longest match) and checks its operands and
+// flags.
+absl::StatusOr<Invocation> MatchCommand(const ScannedArgs& scanned) {
+  Invocation out;
+  size_t name_words = 0;
+  for (const Command& command : Commands()) {
+    std::vector<std::string> name = absl::StrSplit(command.name, ' ');
+    if (name.size() <= scanned.words.size() &&
+        std::equal(name.begin(), name.end(), scanned.words.begin())) {
+      out.command = &command;
+      name_words = name.size();
+    }
+  }
+  if (out.command == nullptr) {
+    std::vector<std::string> names;
+    for (const Command& command : Commands()) names.push_back(command.name);
+    return absl::InvalidArgumentError(absl::StrCat("unknown command \"",
+                                                   absl::StrJoin(scanned.words, " "),
+                                                   "\"; commands: ", absl::StrJoin(names, ", ")));
+  }
+  out.operands.assign(scanned.words.begin() + name_words, scanned.words.end());
+  if (out.operands.size() != out.command->args.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("usage: dispatchctl ", Synopsis(*out.command)));
+  }
+  for (const std::string& flag : scanned.flags) {
+    auto named = [&](const FlagDoc& f) { return f.name == flag; };
+    const std::vector<FlagDoc>& own = out.command->flags;
+    bool allowed = std::any_of(own.begin(), own.end(), named) ||
+                   std::any_of(GlobalFlags().begin(), GlobalFlags().end(), named);
+    if (!allowed && IsOurFlag(flag)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, " does not apply to \"", out.command->name, "\""));
+    }
+  }
+  return out;
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "the operator's command line for Yiyuan Dispatch; see 'dispatchctl help'");
+  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  absl::StatusOr<ScannedArgs> scanned = ScanArgs(args);
+  if (!scanned.ok()) return UsageError(scanned.status().message());
+  const std::vector<std::string>& words = scanned->words;
+  if (scanned->help || (!words.empty() && words[0] == "help")) {
+    Print(Usage(words.size() > 1 ? words[1] : ""));
+    return kExitOk;
+  }
+  if (words.empty()) {
+    std::fputs(Usage("").c_str(), stderr);
+    return kExitUsage;
+  }
+  absl::StatusOr<Invocation> invocation = MatchCommand(*scanned);
+  if (!invocation.ok()) return UsageError(invocation.status().message());
+
+  std::vector<char*> argv_view = ArgvOf(args);
+  absl::ParseCommandLine(static_cast<int>(args.size()), argv_view.data());
+  absl::StatusOr<std::unique_ptr<Session>> session = OpenSession();
+  if (!session.ok()) return UsageError(session.status().message());
+  return invocation->command->run(**session, invocation->operands);
+}
+
+}  // namespace
+}  // namespace yiyuan
+
+int main(int argc, char** argv) { return yiyuan::Main(argc, argv); }
