@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "engine/field_violations.h"
-#include "server/lua_files.h"
+#include "server/embedded_files.h"
 
 namespace yiyuan {
 
