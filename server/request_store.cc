@@ -5,7 +5,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "engine/field_violations.h"
 #include "engine/request_validator.h"
 #include "nlohmann/json.hpp"
@@ -65,6 +64,17 @@ absl::StatusOr<std::pair<std::string, HelpRequest>> OutcomeAndRequest(const Redi
 }
 
 std::string Ms(int64_t ms) { return std::to_string(ms); }
+
+// ",A,B," of the states for which `keep` is true, for scripts to test membership with
+// string.find: the engine stays the one place that decides which states are which.
+std::string StatesWhere(bool (*keep)(RequestState)) {
+  std::string out = ",";
+  for (int s = 1; s < static_cast<int>(RequestState::kUnknown); ++s) {
+    RequestState state = static_cast<RequestState>(s);
+    if (keep(state)) absl::StrAppend(&out, Name(state), ",");
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -177,6 +187,7 @@ absl::StatusOr<SubmitResult> RequestStore::Submit(absl::string_view district,
       content.resident.community_id,
       std::to_string(absl::ToInt64Seconds(options_.idempotency_ttl)),
       std::to_string(options_.event_stream_max_len),
+      StatesWhere(IsOpen),
   };
   absl::StatusOr<RedisValue> reply = redis_->Eval(submit_, keys, args, deadline);
   if (!reply.ok()) return reply.status();
@@ -252,14 +263,9 @@ absl::StatusOr<HelpRequest> RequestStore::Cancel(absl::string_view id, absl::str
                                                  absl::string_view actor, absl::Time deadline) {
   absl::StatusOr<std::string> district = DistrictOfRequestId("id", id);
   if (!district.ok()) return district.status();
-  std::vector<std::string> cancellable;
-  for (int s = 1; s < static_cast<int>(RequestState::kUnknown); ++s) {
-    RequestState state = static_cast<RequestState>(s);
-    if (IsCancellable(state)) cancellable.emplace_back(Name(state));
-  }
   absl::StatusOr<RedisValue> reply = redis_->Eval(
       cancel_, {keys::Request(*district, id), keys::Events(*district)},
-      {std::string(reason), absl::StrJoin(cancellable, ","),
+      {std::string(reason), StatesWhere(IsCancellable),
        std::to_string(options_.event_stream_max_len), std::string(actor)},
       deadline);
   if (absl::IsNotFound(reply.status())) {

@@ -2,7 +2,7 @@
 --
 -- KEYS[1] request hash {d:X}:req:<id>
 -- KEYS[2] event stream {d:X}:events
--- ARGV: 1 reason, 2 comma-separated states that may be cancelled, 3 event stream max
+-- ARGV: 1 reason, 2 states that may be cancelled (",A,B,"), 3 event stream max
 --       length, 4 who cancelled (token id)
 -- Returns {outcome, hash fields...}; outcome "cancelled", or "unchanged" when the
 -- request already was cancelled. NOT_FOUND / FAILED_PRECONDITION as errors.
@@ -16,7 +16,7 @@ local function reply(outcome)
   return fields
 end
 if state == 'CANCELLED' then return reply('unchanged') end
-if not string.find(',' .. ARGV[2] .. ',', ',' .. state .. ',', 1, true) then
+if not string.find(ARGV[2], ',' .. state .. ',', 1, true) then
   return redis.error_reply('FAILED_PRECONDITION the request is ' .. state .. ' and can no longer be cancelled')
 end
 local t = redis.call('TIME')

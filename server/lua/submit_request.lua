@@ -10,7 +10,8 @@
 --
 -- ARGV: 1 key prefix "{d:X}:", 2 district, 3 request_id, 4 content document (JSON),
 --       5 channel, 6 category, 7 urgency, 8 community id, 9 idempotency TTL seconds,
---       10 event stream max length
+--       10 event stream max length, 11 states in which a request is still open
+--       (",A,B,", from IsOpen in engine/help_request.h)
 -- Returns {outcome, hash fields...} where outcome is "created", "replayed" or
 -- "duplicate" and the fields are those of the request hash (HGETALL order).
 local prefix, district, request_id, doc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -35,7 +36,7 @@ local ttl = tonumber(ARGV[9])
 local open_id = redis.call('GET', KEYS[2])
 if open_id then
   local state = redis.call('HGET', prefix .. 'req:' .. open_id, 'state')
-  if state and state ~= 'COMPLETED' and state ~= 'RATED' and state ~= 'CANCELLED' then
+  if state and string.find(ARGV[11], ',' .. state .. ',', 1, true) then
     redis.call('HSET', KEYS[1], 'id', open_id, 'sha', sha, 'dup', '1')
     redis.call('EXPIRE', KEYS[1], ttl)
     redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[10], '*', 'type', 'request.duplicate',
