@@ -2,10 +2,14 @@
 
 #include <array>
 
-#include "absl/strings/match.h"
+#include "engine/enum_names.h"
 
 namespace yiyuan {
 namespace {
+
+using enum_names::FromNumber;
+using enum_names::NameOf;
+using enum_names::Parse;
 
 constexpr std::array<absl::string_view, 9> kChannelNames = {
     "CHANNEL_UNSPECIFIED", "HOTLINE", "APP", "WECHAT", "STATION", "SWEEP", "WALK_IN", "OPERATOR",
@@ -21,26 +25,6 @@ constexpr std::array<absl::string_view, 11> kStateNames = {
     "COMPLETED", "RATED", "CANCELLED", "ESCALATED", "UNKNOWN"};
 constexpr std::array<absl::string_view, 5> kRecurrenceNames = {
     "RECURRENCE_UNSPECIFIED", "ONCE", "WEEKLY", "MONTHLY", "UNKNOWN"};
-
-template <typename E, size_t N>
-absl::string_view NameOf(const std::array<absl::string_view, N>& names, E v) {
-  return names[static_cast<size_t>(v)];
-}
-
-// Finds `name` among the specified values (not UNSPECIFIED, not UNKNOWN).
-template <typename E, size_t N>
-std::optional<E> Parse(const std::array<absl::string_view, N>& names, absl::string_view name) {
-  for (size_t i = 1; i + 1 < N; ++i) {
-    if (absl::EqualsIgnoreCase(names[i], name)) return static_cast<E>(i);
-  }
-  return std::nullopt;
-}
-
-template <typename E, size_t N>
-E FromNumber(const std::array<absl::string_view, N>&, int n) {
-  if (n < 0 || n >= static_cast<int>(N) - 1) return static_cast<E>(N - 1);
-  return static_cast<E>(n);
-}
 
 }  // namespace
 

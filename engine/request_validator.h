@@ -10,10 +10,6 @@ namespace yiyuan {
 
 // Limits on what a request may hold. The defaults are what the API documents.
 struct RequestLimits {
-  // Longest resident name, in characters (UTF-8 code points).
-  int max_name_chars = 64;
-  // Longest address.
-  int max_address_chars = 256;
   // Longest description.
   int max_description_chars = 2000;
   // Longest cancel reason.
