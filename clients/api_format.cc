@@ -2,27 +2,123 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 
 namespace yiyuan {
 namespace {
 
 using google::protobuf::EnumDescriptor;
 
-// `name` without the prefix its enum repeats in every value: ROLE_INTAKE is INTAKE. The
-// prefix is the zero value's (ROLE_ of ROLE_UNSPECIFIED); a name without it (HOTLINE under
-// CHANNEL_UNSPECIFIED) comes back whole.
+// The prefix `type` repeats in every value: the longest prefix ending in '_' that all its
+// non-zero values share (ROLE_ of ROLE_INTAKE, DUTY_ of DUTY_ON, CERT_ of CERT_MEDICAL;
+// none for HOTLINE, APP, ...). With a single non-zero value there is nothing to compare,
+// so it is the zero value's name less UNSPECIFIED.
+std::string EnumPrefix(const EnumDescriptor& type) {
+  absl::optional<absl::string_view> common;
+  int compared = 0;
+  for (int i = 0; i < type.value_count(); ++i) {
+    if (type.value(i)->number() == 0) continue;
+    absl::string_view name = type.value(i)->name();
+    if (!common.has_value()) {
+      common = name;
+    } else {
+      size_t n = 0;
+      while (n < common->size() && n < name.size() && (*common)[n] == name[n]) ++n;
+      common = common->substr(0, n);
+    }
+    ++compared;
+  }
+  if (compared < 2) {
+    absl::string_view zero = type.value(0)->name();
+    absl::ConsumeSuffix(&zero, "UNSPECIFIED");
+    return std::string(zero);
+  }
+  size_t underscore = common->rfind('_');
+  return underscore == absl::string_view::npos ? ""
+                                               : std::string(common->substr(0, underscore + 1));
+}
+
+// `name` without the prefix its enum repeats in every value: ROLE_INTAKE is INTAKE; a
+// name without it comes back whole.
 std::string ShortName(const EnumDescriptor& type, const std::string& name) {
-  absl::string_view prefix = type.value(0)->name();
-  absl::ConsumeSuffix(&prefix, "UNSPECIFIED");
   absl::string_view short_name = name;
-  absl::ConsumePrefix(&short_name, prefix);
+  absl::ConsumePrefix(&short_name, EnumPrefix(type));
   return std::string(short_name);
+}
+
+std::string LatLngText(const v1::LatLng& at) {
+  return absl::StrFormat("%.8g, %.8g", at.lat(), at.lng());
+}
+
+// Lower-case tokens of certificates, as typed and as matched against skills: "medical".
+std::vector<std::string> CertificateTokens(const google::protobuf::RepeatedField<int>& certs) {
+  std::vector<std::string> out;
+  for (int c : certs) {
+    out.push_back(absl::AsciiStrToLower(EnumName(*v1::Certificate_descriptor(), c)));
+  }
+  return out;
+}
+
+// A count as text, empty for 0 so that a block leaves it out (roles that see less of a
+// record get zeros for what they do not see).
+std::string NonZero(int64_t n) { return n == 0 ? "" : absl::StrCat(n); }
+
+// "open/capacity", e.g. "1/3".
+std::string Load(int active, int capacity) { return absl::StrCat(active, "/", capacity); }
+
+constexpr absl::string_view kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+constexpr absl::string_view kDayNames[] = {"monday", "tuesday",  "wednesday", "thursday",
+                                           "friday", "saturday", "sunday"};
+
+// 1 (Monday) .. 7 (Sunday) for a day's name or abbreviation in any case; 0 for anything
+// else.
+int ParseDay(absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  for (int i = 0; i < 7; ++i) {
+    if (lower == kDays[i] || lower == kDayNames[i]) return i + 1;
+  }
+  return 0;
+}
+
+std::string DayName(int day) {
+  return day >= 1 && day <= 7 ? std::string(kDays[day - 1]) : absl::StrCat("day ", day);
+}
+
+int NextDay(int day) { return day % 7 + 1; }
+
+// Minutes after midnight of "H:MM" or "HH:MM", 00:00..24:00; nullopt when malformed.
+absl::optional<int> ParseClock(absl::string_view text) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  if (parts.size() != 2 || parts[0].empty() || parts[0].size() > 2 || parts[1].size() != 2) {
+    return absl::nullopt;
+  }
+  for (absl::string_view part : parts) {
+    for (char c : part) {
+      if (!absl::ascii_isdigit(c)) return absl::nullopt;
+    }
+  }
+  int hour = 0;
+  int minute = 0;
+  if (!absl::SimpleAtoi(parts[0], &hour) || !absl::SimpleAtoi(parts[1], &minute)) {
+    return absl::nullopt;
+  }
+  if (minute > 59 || hour > 24 || (hour == 24 && minute != 0)) return absl::nullopt;
+  return hour * 60 + minute;
+}
+
+std::string Clock(int minutes) { return absl::StrFormat("%02d:%02d", minutes / 60, minutes % 60); }
+
+// "mon" or "mon-fri".
+std::string Days(int first, int last) {
+  return first == last ? DayName(first) : absl::StrCat(DayName(first), "-", DayName(last));
 }
 
 std::string ResidentSummary(const v1::Resident& resident) {
@@ -71,6 +167,11 @@ std::string EnumChoices(const EnumDescriptor& type) {
 
 absl::StatusOr<int> ParseEnum(absl::string_view flag, absl::string_view text,
                               const EnumDescriptor& type) {
+  return ParseEnumValue(absl::StrCat("--", flag), text, type);
+}
+
+absl::StatusOr<int> ParseEnumValue(absl::string_view what, absl::string_view text,
+                                   const EnumDescriptor& type) {
   if (text.empty()) return 0;
   std::string name = absl::AsciiStrToUpper(absl::StrReplaceAll(text, {{"-", "_"}}));
   for (int i = 0; i < type.value_count(); ++i) {
@@ -80,15 +181,97 @@ absl::StatusOr<int> ParseEnum(absl::string_view flag, absl::string_view text,
     }
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("--", flag, ": unknown value \"", text, "\"; valid: ", EnumChoices(type)));
+      absl::StrCat(what, ": unknown value \"", text, "\"; valid: ", EnumChoices(type)));
+}
+
+absl::StatusOr<std::vector<int>> ParseEnumList(absl::string_view flag, absl::string_view text,
+                                               const EnumDescriptor& type) {
+  std::vector<int> out;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    absl::StatusOr<int> value = ParseEnum(flag, absl::StripAsciiWhitespace(item), type);
+    if (!value.ok()) return value.status();
+    out.push_back(*value);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::AvailabilitySlot>> ParseAvailability(absl::string_view flag,
+                                                                    absl::string_view text) {
+  std::vector<v1::AvailabilitySlot> out;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    item = absl::StripAsciiWhitespace(item);
+    auto bad = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": \"", item, "\": ", why));
+    };
+    std::vector<absl::string_view> words =
+        absl::StrSplit(item, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (words.size() != 2) {
+      return bad("expected DAYS HH:MM-HH:MM, e.g. \"mon 08:00-12:00\" or \"mon-fri 09:00-17:00\"");
+    }
+    std::vector<absl::string_view> days = absl::StrSplit(words[0], absl::MaxSplits('-', 1));
+    const int first = ParseDay(days[0]);
+    const int last = days.size() == 2 ? ParseDay(days[1]) : first;
+    if (first == 0 || last == 0) {
+      return bad(absl::StrCat("unknown day \"", first == 0 ? days[0] : days[1],
+                              "\"; days are mon, tue, wed, thu, fri, sat, sun or a range such as "
+                              "mon-fri"));
+    }
+    std::vector<absl::string_view> times = absl::StrSplit(words[1], absl::MaxSplits('-', 1));
+    absl::optional<int> start = ParseClock(times[0]);
+    absl::optional<int> end = times.size() == 2 ? ParseClock(times[1]) : absl::nullopt;
+    if (!start.has_value() || !end.has_value()) {
+      return bad("times are HH:MM-HH:MM between 00:00 and 24:00, e.g. 08:00-12:00");
+    }
+    if (*end <= *start) {
+      std::string why = "the end must be after the start";
+      if (*end == 0 && *start > 0) {
+        absl::StrAppend(&why, "; write midnight as 24:00");
+      } else if (*end < *start) {
+        absl::StrAppend(&why, "; across midnight write two items: \"", Days(first, last), " ",
+                        Clock(*start), "-24:00,", Days(NextDay(first), NextDay(last)), " 00:00-",
+                        Clock(*end), "\"");
+      }
+      return bad(why);
+    }
+    for (int day = first;; day = NextDay(day)) {
+      v1::AvailabilitySlot& slot = out.emplace_back();
+      slot.set_day_of_week(day);
+      slot.set_start_minute(*start);
+      slot.set_end_minute(*end);
+      if (day == last) break;
+    }
+  }
+  return out;
+}
+
+std::string FormatAvailability(
+    const google::protobuf::RepeatedPtrField<v1::AvailabilitySlot>& slots) {
+  // Runs of consecutive days with the same hours collapse into a range ("mon-fri ...").
+  std::vector<std::string> items;
+  for (int i = 0; i < slots.size();) {
+    const v1::AvailabilitySlot& first = slots[i];
+    int j = i + 1;
+    while (j < slots.size() && slots[j].start_minute() == first.start_minute() &&
+           slots[j].end_minute() == first.end_minute() && slots[j - 1].day_of_week() < 7 &&
+           slots[j].day_of_week() == slots[j - 1].day_of_week() + 1) {
+      ++j;
+    }
+    items.push_back(absl::StrCat(Days(first.day_of_week(), slots[j - 1].day_of_week()), " ",
+                                 Clock(first.start_minute()), "-", Clock(first.end_minute())));
+    i = j;
+  }
+  return absl::StrJoin(items, ", ");
+}
+
+std::string FormatDistance(double metres) {
+  if (metres < 999.95) return absl::StrFormat("%.1f m", metres);
+  return absl::StrFormat("%.2f km", metres / 1000);
 }
 
 std::vector<Field> RequestFields(const v1::HelpRequest& r) {
   const v1::Resident& resident = r.resident();
   std::string location;
-  if (resident.has_location()) {
-    location = absl::StrFormat("%.8g, %.8g", resident.location().lat(), resident.location().lng());
-  }
+  if (resident.has_location()) location = LatLngText(resident.location());
   return {
       {"id", r.id()},
       {"state", EnumName(*v1::RequestState_descriptor(), r.state())},
@@ -154,6 +337,146 @@ std::string TokenTable(const google::protobuf::RepeatedPtrField<v1::TokenInfo>& 
                     t.revoked() ? "revoked" : "active"});
   }
   return FormatTable({"TOKEN_ID", "NAME", "ROLE", "DISTRICT", "SCOPE", "CREATED", "STATUS"}, rows);
+}
+
+std::vector<Field> VolunteerFields(const v1::Volunteer& v) {
+  std::string reliability;
+  if (v.has_reliability()) {
+    const v1::Reliability& r = v.reliability();
+    reliability = r.offers() == 0
+                      ? "no history yet"
+                      : absl::StrFormat(
+                            "accept %.0f%%, completion %.0f%%, no-show %.0f%% (%d offers, %d "
+                            "assignments in 90 days)",
+                            100 * r.accept_rate(), 100 * r.completion_rate(),
+                            100 * r.no_show_rate(), r.offers(), r.assignments());
+  }
+  return {
+      {"id", v.id()},
+      {"external id", v.external_id()},
+      {"name", v.name()},
+      {"phone", v.phone()},
+      {"district", v.district()},
+      {"community", v.home_community_id()},
+      {"duty", EnumName(*v1::DutyStatus_descriptor(), v.duty_status())},
+      {"location", v.has_location() ? LatLngText(v.location()) : ""},
+      {"location time", LocalTime(v.location_time_ms(), /*with_seconds=*/true)},
+      {"skills", absl::StrJoin(v.skills(), ", ")},
+      {"certificates", absl::StrJoin(CertificateTokens(v.certificates()), ", ")},
+      {"languages", absl::StrJoin(v.languages(), ", ")},
+      {"availability", FormatAvailability(v.availability())},
+      {"teams", absl::StrJoin(v.team_ids(), ", ")},
+      {"capacity", NonZero(v.capacity())},
+      {"open assignments", NonZero(v.active_assignments())},
+      {"recent load", v.recent_load() == 0 ? "" : absl::StrCat(v.recent_load(), " in 7 days")},
+      {"reliability", reliability},
+      {"last offer", LocalTime(v.last_offer_time_ms(), /*with_seconds=*/true)},
+      {"minutes served", NonZero(v.minutes_served())},
+      {"points", absl::StrCat(v.points_balance())},
+      {"registered", LocalTime(v.create_time_ms(), /*with_seconds=*/true)},
+      {"updated", LocalTime(v.update_time_ms(), /*with_seconds=*/true)},
+  };
+}
+
+std::string VolunteerTable(const google::protobuf::RepeatedPtrField<v1::Volunteer>& volunteers) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Volunteer& v : volunteers) {
+    rows.push_back({v.id(), v.name(), v.phone(), v.home_community_id(),
+                    EnumName(*v1::DutyStatus_descriptor(), v.duty_status()),
+                    absl::StrJoin(v.skills(), ","),
+                    absl::StrJoin(CertificateTokens(v.certificates()), ","),
+                    Load(v.active_assignments(), v.capacity()), absl::StrCat(v.points_balance())});
+  }
+  return FormatTable({"ID", "NAME", "PHONE", "COMMUNITY", "DUTY", "SKILLS", "CERTIFICATES",
+                      "ACTIVE/CAP", "POINTS"},
+                     rows);
+}
+
+std::vector<Field> UnitFields(const v1::Unit& u) {
+  return {
+      {"id", u.id()},
+      {"kind", EnumName(*v1::UnitKind_descriptor(), u.kind())},
+      {"name", u.name()},
+      {"district", u.district()},
+      {"status", u.active() ? "active" : "inactive"},
+      {"community", u.community_id()},
+      {"compound", u.compound_id()},
+      {"address", u.address()},
+      {"phone", u.phone()},
+      {"location", u.has_location() ? LatLngText(u.location()) : ""},
+      {"location time", LocalTime(u.location_time_ms(), /*with_seconds=*/true)},
+      {"leader", u.leader_volunteer_id()},
+      {"members", absl::StrJoin(u.member_volunteer_ids(), ", ")},
+      {"capacity", NonZero(u.capacity())},
+      {"open assignments", NonZero(u.active_assignments())},
+      {"skills", absl::StrJoin(u.skills(), ", ")},
+      {"equipment", absl::StrJoin(u.equipment(), ", ")},
+      {"created", LocalTime(u.create_time_ms(), /*with_seconds=*/true)},
+      {"updated", LocalTime(u.update_time_ms(), /*with_seconds=*/true)},
+  };
+}
+
+std::string UnitTable(const google::protobuf::RepeatedPtrField<v1::Unit>& units) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Unit& u : units) {
+    rows.push_back({u.id(), EnumName(*v1::UnitKind_descriptor(), u.kind()), u.name(),
+                    u.community_id(), u.active() ? "active" : "inactive",
+                    Load(u.active_assignments(), u.capacity()),
+                    absl::StrCat(u.member_volunteer_ids_size()), absl::StrJoin(u.skills(), ","),
+                    absl::StrJoin(u.equipment(), ",")});
+  }
+  return FormatTable(
+      {"ID", "KIND", "NAME", "COMMUNITY", "STATUS", "ACTIVE/CAP", "MEMBERS", "SKILLS", "EQUIPMENT"},
+      rows);
+}
+
+std::string NearbyTable(const google::protobuf::RepeatedPtrField<v1::NearbyCandidate>& candidates) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::NearbyCandidate& c : candidates) {
+    std::string id;
+    std::string kind;
+    std::string name;
+    std::vector<std::string> skills;
+    if (c.has_volunteer()) {
+      const v1::Volunteer& v = c.volunteer();
+      id = v.id();
+      kind = "volunteer";
+      name = v.name();
+      skills.assign(v.skills().begin(), v.skills().end());
+      for (std::string& token : CertificateTokens(v.certificates())) skills.push_back(token);
+    } else if (c.has_unit()) {
+      const v1::Unit& u = c.unit();
+      id = u.id();
+      kind = u.kind() == v1::UNIT_KIND_UNSPECIFIED
+                 ? "unit"
+                 : absl::AsciiStrToLower(EnumName(*v1::UnitKind_descriptor(), u.kind()));
+      name = u.name();
+      skills.assign(u.skills().begin(), u.skills().end());
+      skills.insert(skills.end(), u.equipment().begin(), u.equipment().end());
+    }
+    rows.push_back({absl::StrCat(rows.size() + 1), id, kind, name, FormatDistance(c.distance_m()),
+                    absl::StrCat(c.capacity_left()), absl::StrJoin(skills, ",")});
+  }
+  return FormatTable({"RANK", "ID", "KIND", "NAME", "DISTANCE", "CAP_LEFT", "SKILLS"}, rows);
+}
+
+std::vector<Field> PairingFields(const v1::Pairing& p) {
+  const v1::Resident& resident = p.resident();
+  return {
+      {"id", p.id()},
+      {"district", p.district()},
+      {"status", p.active() ? "active" : "ended"},
+      {"volunteer", p.volunteer_id()},
+      {"resident", ResidentSummary(resident)},
+      {"address", resident.address()},
+      {"location", resident.has_location() ? LatLngText(resident.location()) : ""},
+      {"community", resident.community_id()},
+      {"compound", resident.compound_id()},
+      {"needs", Vulnerabilities(resident)},
+      {"recurrence", EnumName(*v1::Recurrence_descriptor(), p.recurrence())},
+      {"notes", p.notes()},
+      {"created", LocalTime(p.create_time_ms(), /*with_seconds=*/true)},
+  };
 }
 
 }  // namespace yiyuan

@@ -12,17 +12,21 @@
 #include "google/protobuf/repeated_ptr_field.h"
 #include "yiyuan/v1/admin.pb.h"
 #include "yiyuan/v1/intake.pb.h"
+#include "yiyuan/v1/unit.pb.h"
+#include "yiyuan/v1/volunteer.pb.h"
 
 namespace yiyuan {
 
 // API enums and messages as people read and type them.
 //
 // Enum values are typed in any case, with '-' or '_', and without the prefix some enums
-// repeat in every value: role "intake" is ROLE_INTAKE, channel "walk-in" is WALK_IN.
+// repeat in every value: role "intake" is ROLE_INTAKE, channel "walk-in" is WALK_IN, duty
+// "on" is DUTY_ON, certificate "medical" is CERT_MEDICAL, unit kind "van" is UNIT_VAN.
 // Output shows the upper-case short name ("INTAKE").
 
-// The display name of `number` in `type`: the value's name without the enum's prefix;
-// empty for the zero (UNSPECIFIED) value; the number itself when it is not in `type`.
+// The display name of `number` in `type`: the value's name without the enum's prefix
+// (the longest prefix ending in '_' that every non-zero value shares); empty for the zero
+// (UNSPECIFIED) value; the number itself when it is not in `type`.
 std::string EnumName(const google::protobuf::EnumDescriptor& type, int number);
 
 // The names `ParseEnum` accepts for `type`, lower case, e.g. "routine, urgent, crisis".
@@ -33,6 +37,36 @@ std::string EnumChoices(const google::protobuf::EnumDescriptor& type);
 // when `text` is not a value of `type` or names the zero value.
 absl::StatusOr<int> ParseEnum(absl::string_view flag, absl::string_view text,
                               const google::protobuf::EnumDescriptor& type);
+
+// As ParseEnum, for input that is not a flag (e.g. a command's operand): the error names
+// `what` as given, e.g. "duty status: unknown value ...".
+absl::StatusOr<int> ParseEnumValue(absl::string_view what, absl::string_view text,
+                                   const google::protobuf::EnumDescriptor& type);
+
+// Parses `text`, the value of --`flag`, as a comma-separated list of values of `type`;
+// empty items are skipped, so empty text is an empty list. INVALID_ARGUMENT as ParseEnum
+// for the first item that is not a value of `type`.
+absl::StatusOr<std::vector<int>> ParseEnumList(absl::string_view flag, absl::string_view text,
+                                               const google::protobuf::EnumDescriptor& type);
+
+// Parses `text`, the value of --`flag`, as weekly availability: comma-separated items
+// "DAYS HH:MM-HH:MM", e.g. "mon 08:00-12:00,sat 09:00-17:00". DAYS is a day (mon..sun or
+// monday..sunday, any case) or a range of days ("mon-fri", one slot per day; a range may
+// wrap past Sunday). Times are Asia/Shanghai local time, as the server reads them; the
+// end may be 24:00 and must be after the start, so an interval across midnight is two
+// items ("fri 22:00-24:00,sat 00:00-02:00"). Empty text is no slots. INVALID_ARGUMENT
+// naming the flag, the item and what is wrong with it otherwise. Overlaps and the number
+// of slots are left to the server.
+absl::StatusOr<std::vector<v1::AvailabilitySlot>> ParseAvailability(absl::string_view flag,
+                                                                    absl::string_view text);
+
+// `slots` the way ParseAvailability reads them, e.g. "mon 08:00-12:00, sat 09:00-17:00"; a
+// day outside 1..7 shows as "day N".
+std::string FormatAvailability(
+    const google::protobuf::RepeatedPtrField<v1::AvailabilitySlot>& slots);
+
+// A distance for people: "850.3 m" below one kilometre, "1.25 km" from there on.
+std::string FormatDistance(double metres);
 
 // `ms` since the epoch in the local time zone, "YYYY-MM-DD HH:MM" (`with_seconds`:
 // "YYYY-MM-DD HH:MM:SS"); empty for 0.
@@ -51,6 +85,30 @@ std::vector<Field> TokenFields(const v1::TokenInfo& token);
 // Tokens as a table: TOKEN_ID, NAME, ROLE, DISTRICT, SCOPE (kiosk or volunteer), CREATED,
 // STATUS (active or revoked).
 std::string TokenTable(const google::protobuf::RepeatedPtrField<v1::TokenInfo>& tokens);
+
+// A volunteer as a "key: value" block, every field the server returned (a kiosk, for
+// one, sees only the name, masked phone and points).
+std::vector<Field> VolunteerFields(const v1::Volunteer& volunteer);
+
+// Volunteers as a table: ID, NAME, PHONE (as returned, so masked for most roles),
+// COMMUNITY, DUTY, SKILLS, CERTIFICATES (lower-case tokens, as typed), ACTIVE/CAP (open
+// assignments / capacity), POINTS.
+std::string VolunteerTable(const google::protobuf::RepeatedPtrField<v1::Volunteer>& volunteers);
+
+// A unit (station, van or team) as a "key: value" block.
+std::vector<Field> UnitFields(const v1::Unit& unit);
+
+// Units as a table: ID, KIND, NAME, COMMUNITY, STATUS (active or inactive), ACTIVE/CAP,
+// MEMBERS (how many), SKILLS, EQUIPMENT.
+std::string UnitTable(const google::protobuf::RepeatedPtrField<v1::Unit>& units);
+
+// FindNearbyVolunteers candidates, nearest first, as a table: RANK (from 1), ID, KIND
+// (volunteer, station, van or team), NAME, DISTANCE (FormatDistance), CAP_LEFT, SKILLS
+// (a volunteer's skills and certificate tokens; a unit's skills and equipment).
+std::string NearbyTable(const google::protobuf::RepeatedPtrField<v1::NearbyCandidate>& candidates);
+
+// A pairing as a "key: value" block; the resident as returned (masked for most roles).
+std::vector<Field> PairingFields(const v1::Pairing& pairing);
 
 }  // namespace yiyuan
 

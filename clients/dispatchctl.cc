@@ -36,12 +36,15 @@
 #include "absl/types/optional.h"
 #include "clients/api_format.h"
 #include "clients/text_table.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "server/flag_names.h"
 #include "yiyuan/v1/admin.grpc.pb.h"
 #include "yiyuan/v1/intake.grpc.pb.h"
+#include "yiyuan/v1/unit.grpc.pb.h"
+#include "yiyuan/v1/volunteer.grpc.pb.h"
 
 namespace {
 // The value of environment variable `name`, or `fallback` when it is unset or empty.
@@ -60,13 +63,14 @@ ABSL_FLAG(std::string, data_dir, "./var", "dispatchd's data directory, holding a
 ABSL_FLAG(bool, json, false, "print the server's answer as JSON");
 ABSL_FLAG(int, timeout_ms, 5000, "deadline of each call in milliseconds");
 
-// submit, list and token create.
+// Requests, volunteers, units, pairings and tokens. Commands that read a flag differently
+// (--name is a resident's, a volunteer's or a unit's) say so in their own usage.
 ABSL_FLAG(std::string, channel, "", "how the request arrived");
 ABSL_FLAG(std::string, category, "", "what kind of help");
 ABSL_FLAG(std::string, urgency, "", "how fast help must arrive");
 ABSL_FLAG(std::string, community, "", "community id, e.g. wx-aiguo");
 ABSL_FLAG(std::string, district, "", "district (default: the token's district)");
-ABSL_FLAG(std::string, name, "", "resident's name (submit); token label (token create)");
+ABSL_FLAG(std::string, name, "", "name");
 ABSL_FLAG(std::string, phone, "", "resident's phone: mobile or landline");
 ABSL_FLAG(std::string, address, "", "resident's street address");
 ABSL_FLAG(absl::optional<double>, lat, absl::nullopt, "latitude in degrees (WGS-84)");
@@ -91,6 +95,40 @@ ABSL_FLAG(std::string, reason, "", "why it is cancelled (required)");
 ABSL_FLAG(std::string, role, "", "what the token may do (required)");
 ABSL_FLAG(std::string, kiosk, "", "the kiosk a kiosk token is limited to");
 ABSL_FLAG(std::string, volunteer, "", "the volunteer a volunteer_app token is bound to");
+ABSL_FLAG(std::string, external_id, "",
+          "the caller's own id for the volunteer (e.g. the national volunteer platform id), "
+          "1..64 of [A-Za-z0-9_-]");
+ABSL_FLAG(std::string, skill, "", "only volunteers with this skill (a certificate's token counts)");
+ABSL_FLAG(std::string, certificate, "", "only volunteers holding this certificate");
+ABSL_FLAG(std::string, duty, "", "only volunteers in this duty status");
+ABSL_FLAG(std::string, team, "", "only members of this team (a team unit's id)");
+ABSL_FLAG(std::string, skills, "", "comma list of lower-case skill tokens, e.g. cooking,haircut");
+ABSL_FLAG(std::string, certificates, "", "comma list of verified certificates");
+ABSL_FLAG(std::string, languages, "", "comma list of languages and dialects, e.g. zh,wuu-huzhou");
+ABSL_FLAG(std::string, availability, "",
+          "weekly hours, Asia/Shanghai time: comma list of DAYS HH:MM-HH:MM, e.g. \"mon-fri "
+          "08:00-12:00,sat 09:00-17:00\"; end may be 24:00");
+ABSL_FLAG(int, capacity, 0, "assignments held at once");
+ABSL_FLAG(int, limit, 0, "at most this many candidates, up to 200 (default 20)");
+ABSL_FLAG(double, radius_m, 0, "search radius in metres, up to 50000 (default 5000)");
+ABSL_FLAG(bool, available_now, false,
+          "only candidates with capacity left and (volunteers) inside a weekly availability slot");
+ABSL_FLAG(bool, units, false, "also find active stations, vans and teams");
+ABSL_FLAG(std::string, unit_kinds, "", "comma list of unit kinds to find (implies --units)");
+ABSL_FLAG(std::string, exclude, "", "comma list of volunteer or unit ids to leave out");
+ABSL_FLAG(std::string, kind, "", "unit kind");
+ABSL_FLAG(bool, active_only, false, "only units that can be dispatched now");
+ABSL_FLAG(std::string, unit_id, "",
+          "client-chosen id, 3..64 of [A-Za-z0-9_-] (default: server-assigned); makes create "
+          "idempotent");
+ABSL_FLAG(std::string, members, "",
+          "comma list of volunteer ids: the station's staff, the van's crew or the team");
+ABSL_FLAG(std::string, leader, "", "the leader's volunteer id; must be one of --members");
+ABSL_FLAG(std::string, equipment, "", "comma list of equipment tokens, e.g. wheelchair,stretcher");
+ABSL_FLAG(bool, active, false, "the unit can be dispatched");
+ABSL_FLAG(bool, inactive, false, "the unit cannot be dispatched (never offered work)");
+ABSL_FLAG(std::string, recurrence, "", "how often the volunteer visits");
+ABSL_FLAG(std::string, notes, "", "free text, up to 1000 characters");
 
 namespace yiyuan {
 namespace {
@@ -114,8 +152,13 @@ void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), st
 
 std::string Dashed(absl::string_view flag) { return absl::StrReplaceAll(flag, {{"_", "-"}}); }
 
+// "a, b,,c" is {"a", "b", "c"}.
 std::vector<std::string> SplitList(absl::string_view text) {
-  return absl::StrSplit(text, ',', absl::SkipWhitespace());
+  std::vector<std::string> out;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(item));
+  }
+  return out;
 }
 
 int PrintJson(const google::protobuf::Message& message) {
@@ -159,9 +202,13 @@ class Session {
         timeout_(timeout),
         channel_(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials())),
         intake_(v1::IntakeService::NewStub(channel_)),
+        volunteer_(v1::VolunteerService::NewStub(channel_)),
+        unit_(v1::UnitService::NewStub(channel_)),
         admin_(v1::AdminService::NewStub(channel_)) {}
 
   v1::IntakeService::Stub& intake() { return *intake_; }
+  v1::VolunteerService::Stub& volunteer() { return *volunteer_; }
+  v1::UnitService::Stub& unit() { return *unit_; }
   v1::AdminService::Stub& admin() { return *admin_; }
 
   // A context for one call, with the bearer token and the deadline set.
@@ -224,6 +271,8 @@ class Session {
   const absl::Duration timeout_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::IntakeService::Stub> intake_;
+  std::unique_ptr<v1::VolunteerService::Stub> volunteer_;
+  std::unique_ptr<v1::UnitService::Stub> unit_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
 };
 
@@ -255,10 +304,80 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Commands. Each returns the exit status; `operands` are the arguments after the
-// command's name, already counted.
+// Commands. Each returns the exit status.
 
-using Operands = std::vector<std::string>;
+// What follows a command's name: its operands (already counted) and the dashed names of
+// the flags given on the command line (update commands build their field mask from them).
+struct Args {
+  std::vector<std::string> operands;
+  std::vector<std::string> flags;
+
+  bool Given(absl::string_view flag) const {
+    return std::find(flags.begin(), flags.end(), flag) != flags.end();
+  }
+};
+
+// Calls `list` with `request` and, when `follow`, again with each next_page_token,
+// gathering the pages into `result` (whose next_page_token is the last page's).
+template <typename Request, typename Response, typename List>
+grpc::Status ListPages(List list, Request request, bool follow, Response* result) {
+  do {
+    Response page;
+    grpc::Status status = list(request, &page);
+    if (!status.ok()) return status;
+    const std::string next = page.next_page_token();
+    result->MergeFrom(page);  // appends the page's items
+    result->set_next_page_token(next);
+    request.set_page_token(next);
+  } while (follow && !result->next_page_token().empty());
+  return grpc::Status::OK;
+}
+
+// After a listing: how to get the rest, if there is more.
+void PrintMore(const std::string& next_page_token) {
+  if (next_page_token.empty()) return;
+  Print(absl::StrCat("More: --page-token=", next_page_token, " (or --all)\n"));
+}
+
+// --lat and --lng: unset when neither is given; a usage error when only one is.
+absl::StatusOr<absl::optional<v1::LatLng>> LocationFromFlags() {
+  absl::optional<double> lat = absl::GetFlag(FLAGS_lat);
+  absl::optional<double> lng = absl::GetFlag(FLAGS_lng);
+  if (lat.has_value() != lng.has_value()) {
+    return absl::InvalidArgumentError("--lat and --lng go together");
+  }
+  if (!lat.has_value()) return absl::nullopt;
+  v1::LatLng at;
+  at.set_lat(*lat);
+  at.set_lng(*lng);
+  return at;
+}
+
+// A flag of an update command and the field path it changes.
+struct MaskedFlag {
+  const char* flag;
+  const char* path;
+};
+
+// The paths of the flags in `table` that were given, in table order, each once.
+google::protobuf::FieldMask MaskFromFlags(const Args& args, const std::vector<MaskedFlag>& table) {
+  google::protobuf::FieldMask mask;
+  for (const MaskedFlag& entry : table) {
+    if (!args.Given(entry.flag)) continue;
+    const auto& paths = mask.paths();
+    if (std::find(paths.begin(), paths.end(), entry.path) == paths.end()) {
+      mask.add_paths(entry.path);
+    }
+  }
+  return mask;
+}
+
+// "--a, --b, --c": the flags of `table`, for "needs at least one of".
+std::string FlagsOf(const std::vector<MaskedFlag>& table) {
+  std::vector<std::string> names;
+  for (const MaskedFlag& entry : table) names.push_back(absl::StrCat("--", entry.flag));
+  return absl::StrJoin(names, ", ");
+}
 
 // --channel, --category and --urgency; 0 where a flag is empty.
 struct RequestKind {
@@ -347,7 +466,7 @@ std::string SubmitOutcome(const v1::SubmitRequestRequest& request,
   return out;
 }
 
-int RunSubmit(Session& session, const Operands&) {
+int RunSubmit(Session& session, const Args&) {
   absl::StatusOr<v1::SubmitRequestRequest> request = SubmitRequestFromFlags();
   if (!request.ok()) return UsageError(request.status().message());
   v1::SubmitRequestResponse response;
@@ -366,18 +485,18 @@ int PrintRequest(const v1::HelpRequest& request) {
   return kExitOk;
 }
 
-int RunGet(Session& session, const Operands& operands) {
+int RunGet(Session& session, const Args& args) {
   v1::GetRequestRequest request;
-  request.set_id(operands[0]);
+  request.set_id(args.operands[0]);
   v1::HelpRequest response;
   grpc::Status status = session.intake().GetRequest(session.NewCall().get(), request, &response);
   if (!status.ok()) return session.Fail(status);
   return PrintRequest(response);
 }
 
-int RunCancel(Session& session, const Operands& operands) {
+int RunCancel(Session& session, const Args& args) {
   v1::CancelRequestRequest request;
-  request.set_id(operands[0]);
+  request.set_id(args.operands[0]);
   request.set_reason(absl::GetFlag(FLAGS_reason));
   if (request.reason().empty()) return UsageError("cancel needs --reason=TEXT");
   v1::HelpRequest response;
@@ -389,12 +508,11 @@ int RunCancel(Session& session, const Operands& operands) {
 absl::StatusOr<v1::ListRequestsRequest> ListRequestFromFlags() {
   absl::StatusOr<RequestKind> kind = KindFromFlags();
   if (!kind.ok()) return kind.status();
+  absl::StatusOr<std::vector<int>> states =
+      ParseEnumList("state", absl::GetFlag(FLAGS_state), *v1::RequestState_descriptor());
+  if (!states.ok()) return states.status();
   v1::ListRequestsRequest out;
-  for (const std::string& name : SplitList(absl::GetFlag(FLAGS_state))) {
-    absl::StatusOr<int> state = ParseEnum("state", name, *v1::RequestState_descriptor());
-    if (!state.ok()) return state.status();
-    out.add_states(static_cast<v1::RequestState>(*state));
-  }
+  for (int state : *states) out.add_states(static_cast<v1::RequestState>(state));
   out.set_district(absl::GetFlag(FLAGS_district));
   out.set_channel(kind->channel);
   out.set_category(kind->category);
@@ -405,33 +523,23 @@ absl::StatusOr<v1::ListRequestsRequest> ListRequestFromFlags() {
   return out;
 }
 
-int RunList(Session& session, const Operands&) {
+int RunList(Session& session, const Args&) {
   absl::StatusOr<v1::ListRequestsRequest> request = ListRequestFromFlags();
   if (!request.ok()) return UsageError(request.status().message());
-  const bool follow = absl::GetFlag(FLAGS_all);
   v1::ListRequestsResponse result;
-  do {
-    v1::ListRequestsResponse page;
-    grpc::Status status = session.intake().ListRequests(session.NewCall().get(), *request, &page);
-    if (!status.ok()) return session.Fail(status);
-    for (v1::HelpRequest& r : *page.mutable_requests()) *result.add_requests() = std::move(r);
-    result.set_next_page_token(page.next_page_token());
-    request->set_page_token(page.next_page_token());
-  } while (follow && !result.next_page_token().empty());
-
+  grpc::Status status = ListPages(
+      [&](const v1::ListRequestsRequest& page_request, v1::ListRequestsResponse* page) {
+        return session.intake().ListRequests(session.NewCall().get(), page_request, page);
+      },
+      *request, absl::GetFlag(FLAGS_all), &result);
+  if (!status.ok()) return session.Fail(status);
   if (absl::GetFlag(FLAGS_json)) return PrintJson(result);
-  if (result.requests_size() == 0) {
-    Print("No requests.\n");
-  } else {
-    Print(RequestTable(result.requests()));
-  }
-  if (!result.next_page_token().empty()) {
-    Print(absl::StrCat("More: --page-token=", result.next_page_token(), " (or --all)\n"));
-  }
+  Print(result.requests_size() == 0 ? "No requests.\n" : RequestTable(result.requests()));
+  PrintMore(result.next_page_token());
   return kExitOk;
 }
 
-int RunTokenCreate(Session& session, const Operands&) {
+int RunTokenCreate(Session& session, const Args&) {
   absl::StatusOr<int> role = ParseEnum("role", absl::GetFlag(FLAGS_role), *v1::Role_descriptor());
   if (!role.ok()) return UsageError(role.status().message());
   if (*role == 0) {
@@ -454,7 +562,7 @@ int RunTokenCreate(Session& session, const Operands&) {
   return kExitOk;
 }
 
-int RunTokenList(Session& session, const Operands&) {
+int RunTokenList(Session& session, const Args&) {
   v1::ListTokensResponse response;
   grpc::Status status =
       session.admin().ListTokens(session.NewCall().get(), v1::ListTokensRequest(), &response);
@@ -464,14 +572,404 @@ int RunTokenList(Session& session, const Operands&) {
   return kExitOk;
 }
 
-int RunTokenRevoke(Session& session, const Operands& operands) {
+int RunTokenRevoke(Session& session, const Args& args) {
   v1::RevokeTokenRequest request;
-  request.set_token_id(operands[0]);
+  request.set_token_id(args.operands[0]);
   v1::TokenInfo response;
   grpc::Status status = session.admin().RevokeToken(session.NewCall().get(), request, &response);
   if (!status.ok()) return session.Fail(status);
   if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
   Print(FormatFields(TokenFields(response)));
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------
+// Volunteers
+
+// The volunteer fields the command line sets, and the update_mask path of each.
+const std::vector<MaskedFlag>& VolunteerMaskedFlags() {
+  static const auto* table = new std::vector<MaskedFlag>{
+      {"name", "name"},
+      {"phone", "phone"},
+      {"community", "home_community_id"},
+      {"skills", "skills"},
+      {"certificates", "certificates"},
+      {"languages", "languages"},
+      {"availability", "availability"},
+      {"capacity", "capacity"},
+  };
+  return *table;
+}
+
+// A volunteer from --external-id and the flags of VolunteerMaskedFlags(); fields whose
+// flag is not given stay unset.
+absl::StatusOr<v1::Volunteer> VolunteerFromFlags() {
+  absl::StatusOr<std::vector<int>> certificates = ParseEnumList(
+      "certificates", absl::GetFlag(FLAGS_certificates), *v1::Certificate_descriptor());
+  if (!certificates.ok()) return certificates.status();
+  absl::StatusOr<std::vector<v1::AvailabilitySlot>> availability =
+      ParseAvailability("availability", absl::GetFlag(FLAGS_availability));
+  if (!availability.ok()) return availability.status();
+  v1::Volunteer v;
+  v.set_external_id(absl::GetFlag(FLAGS_external_id));
+  v.set_name(absl::GetFlag(FLAGS_name));
+  v.set_phone(absl::GetFlag(FLAGS_phone));
+  v.set_home_community_id(absl::GetFlag(FLAGS_community));
+  for (std::string& s : SplitList(absl::GetFlag(FLAGS_skills))) v.add_skills(std::move(s));
+  for (int c : *certificates) v.add_certificates(static_cast<v1::Certificate>(c));
+  for (std::string& s : SplitList(absl::GetFlag(FLAGS_languages))) v.add_languages(std::move(s));
+  for (v1::AvailabilitySlot& slot : *availability) *v.add_availability() = std::move(slot);
+  v.set_capacity(absl::GetFlag(FLAGS_capacity));
+  return v;
+}
+
+int PrintVolunteer(const v1::Volunteer& volunteer) {
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(volunteer);
+  Print(FormatFields(VolunteerFields(volunteer)));
+  return kExitOk;
+}
+
+absl::StatusOr<v1::ListVolunteersRequest> ListVolunteersFromFlags() {
+  absl::StatusOr<int> certificate =
+      ParseEnum("certificate", absl::GetFlag(FLAGS_certificate), *v1::Certificate_descriptor());
+  if (!certificate.ok()) return certificate.status();
+  absl::StatusOr<int> duty =
+      ParseEnum("duty", absl::GetFlag(FLAGS_duty), *v1::DutyStatus_descriptor());
+  if (!duty.ok()) return duty.status();
+  v1::ListVolunteersRequest out;
+  out.set_district(absl::GetFlag(FLAGS_district));
+  out.set_community_id(absl::GetFlag(FLAGS_community));
+  out.set_skill(absl::GetFlag(FLAGS_skill));
+  out.set_certificate(static_cast<v1::Certificate>(*certificate));
+  out.set_duty_status(static_cast<v1::DutyStatus>(*duty));
+  out.set_team_id(absl::GetFlag(FLAGS_team));
+  out.set_phone(absl::GetFlag(FLAGS_phone));
+  out.set_external_id(absl::GetFlag(FLAGS_external_id));
+  out.set_page_size(absl::GetFlag(FLAGS_page_size));
+  out.set_page_token(absl::GetFlag(FLAGS_page_token));
+  return out;
+}
+
+int RunVolunteers(Session& session, const Args&) {
+  absl::StatusOr<v1::ListVolunteersRequest> request = ListVolunteersFromFlags();
+  if (!request.ok()) return UsageError(request.status().message());
+  v1::ListVolunteersResponse result;
+  grpc::Status status = ListPages(
+      [&](const v1::ListVolunteersRequest& page_request, v1::ListVolunteersResponse* page) {
+        return session.volunteer().ListVolunteers(session.NewCall().get(), page_request, page);
+      },
+      *request, absl::GetFlag(FLAGS_all), &result);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(result);
+  Print(result.volunteers_size() == 0 ? "No volunteers.\n" : VolunteerTable(result.volunteers()));
+  PrintMore(result.next_page_token());
+  return kExitOk;
+}
+
+int RunVolunteerGet(Session& session, const Args& args) {
+  v1::GetVolunteerRequest request;
+  request.set_id(args.operands[0]);
+  v1::Volunteer response;
+  grpc::Status status =
+      session.volunteer().GetVolunteer(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintVolunteer(response);
+}
+
+int RunVolunteerRegister(Session& session, const Args&) {
+  absl::StatusOr<v1::Volunteer> volunteer = VolunteerFromFlags();
+  if (!volunteer.ok()) return UsageError(volunteer.status().message());
+  v1::RegisterVolunteerRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  *request.mutable_volunteer() = *std::move(volunteer);
+  v1::RegisterVolunteerResponse response;
+  grpc::Status status =
+      session.volunteer().RegisterVolunteer(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  std::string outcome =
+      response.replayed()
+          ? absl::StrCat("replayed: external id ", request.volunteer().external_id(),
+                         " was registered before with this same body; this is the stored "
+                         "volunteer\n")
+          : absl::StrCat("registered ", response.volunteer().id(), "\n");
+  Print(absl::StrCat(outcome, "\n", FormatFields(VolunteerFields(response.volunteer()))));
+  return kExitOk;
+}
+
+int RunVolunteerUpdate(Session& session, const Args& args) {
+  v1::UpdateVolunteerRequest request;
+  *request.mutable_update_mask() = MaskFromFlags(args, VolunteerMaskedFlags());
+  if (request.update_mask().paths().empty()) {
+    return UsageError(
+        absl::StrCat("volunteer update needs at least one of ", FlagsOf(VolunteerMaskedFlags())));
+  }
+  absl::StatusOr<v1::Volunteer> volunteer = VolunteerFromFlags();
+  if (!volunteer.ok()) return UsageError(volunteer.status().message());
+  *request.mutable_volunteer() = *std::move(volunteer);
+  request.mutable_volunteer()->set_id(args.operands[0]);
+  v1::Volunteer response;
+  grpc::Status status =
+      session.volunteer().UpdateVolunteer(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintVolunteer(response);
+}
+
+int RunVolunteerDuty(Session& session, const Args& args) {
+  absl::StatusOr<int> duty =
+      ParseEnumValue("duty status", args.operands[1], *v1::DutyStatus_descriptor());
+  if (!duty.ok()) return UsageError(duty.status().message());
+  if (*duty == v1::DUTY_STATUS_UNSPECIFIED) {
+    return UsageError(
+        absl::StrCat("volunteer duty needs a status: ", EnumChoices(*v1::DutyStatus_descriptor())));
+  }
+  absl::StatusOr<absl::optional<v1::LatLng>> location = LocationFromFlags();
+  if (!location.ok()) return UsageError(location.status().message());
+  if (*duty == v1::DUTY_ON && !location->has_value()) {
+    return UsageError("going on duty needs --lat and --lng (where the volunteer is now)");
+  }
+  v1::SetDutyStatusRequest request;
+  request.set_volunteer_id(args.operands[0]);
+  request.set_status(static_cast<v1::DutyStatus>(*duty));
+  if (location->has_value()) *request.mutable_location() = **location;
+  v1::Volunteer response;
+  grpc::Status status =
+      session.volunteer().SetDutyStatus(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintVolunteer(response);
+}
+
+// ReportLocation for `request` (naming the volunteer or van) at --lat/--lng, for
+// `command`.
+int ReportLocation(Session& session, absl::string_view command, v1::ReportLocationRequest request) {
+  absl::StatusOr<absl::optional<v1::LatLng>> location = LocationFromFlags();
+  if (!location.ok()) return UsageError(location.status().message());
+  if (!location->has_value()) return UsageError(absl::StrCat(command, " needs --lat and --lng"));
+  *request.mutable_location() = **location;
+  v1::ReportLocationResponse response;
+  grpc::Status status =
+      session.volunteer().ReportLocation(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(absl::StrCat(response.stored()
+                         ? "stored"
+                         : "not stored (off duty or inactive, or a newer fix is already stored)",
+                     "; next report due in ", response.next_report_s(), " s\n"));
+  return kExitOk;
+}
+
+int RunVolunteerLocate(Session& session, const Args& args) {
+  v1::ReportLocationRequest request;
+  request.set_volunteer_id(args.operands[0]);
+  return ReportLocation(session, "volunteer locate", std::move(request));
+}
+
+absl::StatusOr<v1::FindNearbyVolunteersRequest> NearbyFromFlags() {
+  absl::StatusOr<absl::optional<v1::LatLng>> center = LocationFromFlags();
+  if (!center.ok()) return center.status();
+  if (!center->has_value()) {
+    return absl::InvalidArgumentError("nearby needs --lat and --lng (the centre of the search)");
+  }
+  absl::StatusOr<std::vector<int>> certificates = ParseEnumList(
+      "certificates", absl::GetFlag(FLAGS_certificates), *v1::Certificate_descriptor());
+  if (!certificates.ok()) return certificates.status();
+  absl::StatusOr<std::vector<int>> duty =
+      ParseEnumList("duty", absl::GetFlag(FLAGS_duty), *v1::DutyStatus_descriptor());
+  if (!duty.ok()) return duty.status();
+  absl::StatusOr<std::vector<int>> kinds =
+      ParseEnumList("unit-kinds", absl::GetFlag(FLAGS_unit_kinds), *v1::UnitKind_descriptor());
+  if (!kinds.ok()) return kinds.status();
+  v1::FindNearbyVolunteersRequest out;
+  out.set_district(absl::GetFlag(FLAGS_district));
+  *out.mutable_center() = **center;
+  out.set_limit(absl::GetFlag(FLAGS_limit));
+  out.set_max_radius_m(absl::GetFlag(FLAGS_radius_m));
+  for (std::string& s : SplitList(absl::GetFlag(FLAGS_skills))) {
+    out.add_required_skills(std::move(s));
+  }
+  for (int c : *certificates) out.add_required_certificates(static_cast<v1::Certificate>(c));
+  for (int d : *duty) out.add_duty_statuses(static_cast<v1::DutyStatus>(d));
+  out.set_available_now(absl::GetFlag(FLAGS_available_now));
+  out.set_include_units(absl::GetFlag(FLAGS_units) || !kinds->empty());
+  for (int k : *kinds) out.add_unit_kinds(static_cast<v1::UnitKind>(k));
+  for (std::string& id : SplitList(absl::GetFlag(FLAGS_exclude))) {
+    out.add_exclude_ids(std::move(id));
+  }
+  return out;
+}
+
+int RunNearby(Session& session, const Args&) {
+  absl::StatusOr<v1::FindNearbyVolunteersRequest> request = NearbyFromFlags();
+  if (!request.ok()) return UsageError(request.status().message());
+  v1::FindNearbyVolunteersResponse response;
+  grpc::Status status =
+      session.volunteer().FindNearbyVolunteers(session.NewCall().get(), *request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(response.candidates_size() == 0 ? "No candidates.\n" : NearbyTable(response.candidates()));
+  Print(absl::StrCat("searched radius: ", FormatDistance(response.searched_radius_m()), "\n"));
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------
+// Units and pairings
+
+// The unit fields the command line sets, and the update_mask path of each.
+const std::vector<MaskedFlag>& UnitMaskedFlags() {
+  static const auto* table = new std::vector<MaskedFlag>{
+      {"name", "name"},
+      {"lat", "location"},
+      {"lng", "location"},
+      {"community", "community_id"},
+      {"compound", "compound_id"},
+      {"address", "address"},
+      {"phone", "phone"},
+      {"members", "member_volunteer_ids"},
+      {"leader", "leader_volunteer_id"},
+      {"capacity", "capacity"},
+      {"skills", "skills"},
+      {"equipment", "equipment"},
+      {"active", "active"},
+      {"inactive", "active"},
+  };
+  return *table;
+}
+
+// A unit from --kind and the flags of UnitMaskedFlags(); fields whose flag is not given
+// stay unset, except `active`, which is true unless --inactive (or --noactive) is given.
+absl::StatusOr<v1::Unit> UnitFromFlags(const Args& args) {
+  absl::StatusOr<int> kind =
+      ParseEnum("kind", absl::GetFlag(FLAGS_kind), *v1::UnitKind_descriptor());
+  if (!kind.ok()) return kind.status();
+  absl::StatusOr<absl::optional<v1::LatLng>> location = LocationFromFlags();
+  if (!location.ok()) return location.status();
+  if (args.Given("active") && args.Given("inactive")) {
+    return absl::InvalidArgumentError("give one of --active and --inactive");
+  }
+  v1::Unit u;
+  u.set_kind(static_cast<v1::UnitKind>(*kind));
+  u.set_name(absl::GetFlag(FLAGS_name));
+  if (location->has_value()) *u.mutable_location() = **location;
+  u.set_community_id(absl::GetFlag(FLAGS_community));
+  u.set_compound_id(absl::GetFlag(FLAGS_compound));
+  u.set_address(absl::GetFlag(FLAGS_address));
+  u.set_phone(absl::GetFlag(FLAGS_phone));
+  for (std::string& id : SplitList(absl::GetFlag(FLAGS_members))) {
+    u.add_member_volunteer_ids(std::move(id));
+  }
+  u.set_leader_volunteer_id(absl::GetFlag(FLAGS_leader));
+  u.set_capacity(absl::GetFlag(FLAGS_capacity));
+  for (std::string& s : SplitList(absl::GetFlag(FLAGS_skills))) u.add_skills(std::move(s));
+  for (std::string& s : SplitList(absl::GetFlag(FLAGS_equipment))) u.add_equipment(std::move(s));
+  u.set_active(args.Given("active") ? absl::GetFlag(FLAGS_active) : !absl::GetFlag(FLAGS_inactive));
+  return u;
+}
+
+int PrintUnit(const v1::Unit& unit) {
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(unit);
+  Print(FormatFields(UnitFields(unit)));
+  return kExitOk;
+}
+
+int RunUnits(Session& session, const Args&) {
+  absl::StatusOr<int> kind =
+      ParseEnum("kind", absl::GetFlag(FLAGS_kind), *v1::UnitKind_descriptor());
+  if (!kind.ok()) return UsageError(kind.status().message());
+  v1::ListUnitsRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_kind(static_cast<v1::UnitKind>(*kind));
+  request.set_community_id(absl::GetFlag(FLAGS_community));
+  request.set_active_only(absl::GetFlag(FLAGS_active_only));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  v1::ListUnitsResponse result;
+  grpc::Status status = ListPages(
+      [&](const v1::ListUnitsRequest& page_request, v1::ListUnitsResponse* page) {
+        return session.unit().ListUnits(session.NewCall().get(), page_request, page);
+      },
+      request, absl::GetFlag(FLAGS_all), &result);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(result);
+  Print(result.units_size() == 0 ? "No units.\n" : UnitTable(result.units()));
+  PrintMore(result.next_page_token());
+  return kExitOk;
+}
+
+int RunUnitGet(Session& session, const Args& args) {
+  v1::GetUnitRequest request;
+  request.set_id(args.operands[0]);
+  v1::Unit response;
+  grpc::Status status = session.unit().GetUnit(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintUnit(response);
+}
+
+int RunUnitCreate(Session& session, const Args& args) {
+  absl::StatusOr<v1::Unit> unit = UnitFromFlags(args);
+  if (!unit.ok()) return UsageError(unit.status().message());
+  if (unit->kind() == v1::UNIT_KIND_UNSPECIFIED) {
+    return UsageError(
+        absl::StrCat("unit create needs --kind; valid: ", EnumChoices(*v1::UnitKind_descriptor())));
+  }
+  v1::CreateUnitRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_unit_id(absl::GetFlag(FLAGS_unit_id));
+  *request.mutable_unit() = *std::move(unit);
+  v1::Unit response;
+  grpc::Status status = session.unit().CreateUnit(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintUnit(response);
+}
+
+int RunUnitUpdate(Session& session, const Args& args) {
+  v1::UpdateUnitRequest request;
+  *request.mutable_update_mask() = MaskFromFlags(args, UnitMaskedFlags());
+  if (request.update_mask().paths().empty()) {
+    return UsageError(
+        absl::StrCat("unit update needs at least one of ", FlagsOf(UnitMaskedFlags())));
+  }
+  absl::StatusOr<v1::Unit> unit = UnitFromFlags(args);
+  if (!unit.ok()) return UsageError(unit.status().message());
+  *request.mutable_unit() = *std::move(unit);
+  request.mutable_unit()->set_id(args.operands[0]);
+  v1::Unit response;
+  grpc::Status status = session.unit().UpdateUnit(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintUnit(response);
+}
+
+int RunUnitLocate(Session& session, const Args& args) {
+  v1::ReportLocationRequest request;
+  request.set_unit_id(args.operands[0]);
+  return ReportLocation(session, "unit locate", std::move(request));
+}
+
+int RunPair(Session& session, const Args&) {
+  absl::StatusOr<int> recurrence =
+      ParseEnum("recurrence", absl::GetFlag(FLAGS_recurrence), *v1::Recurrence_descriptor());
+  if (!recurrence.ok()) return UsageError(recurrence.status().message());
+  absl::StatusOr<absl::optional<v1::LatLng>> location = LocationFromFlags();
+  if (!location.ok()) return UsageError(location.status().message());
+  v1::CreatePairingRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_volunteer_id(absl::GetFlag(FLAGS_volunteer));
+  request.set_recurrence(static_cast<v1::Recurrence>(*recurrence));
+  request.set_notes(absl::GetFlag(FLAGS_notes));
+  v1::Resident& resident = *request.mutable_resident();
+  resident.set_name(absl::GetFlag(FLAGS_name));
+  resident.set_phone(absl::GetFlag(FLAGS_phone));
+  resident.set_address(absl::GetFlag(FLAGS_address));
+  if (location->has_value()) *resident.mutable_location() = **location;
+  resident.set_community_id(absl::GetFlag(FLAGS_community));
+  resident.set_compound_id(absl::GetFlag(FLAGS_compound));
+  resident.set_lives_alone(absl::GetFlag(FLAGS_lives_alone));
+  resident.set_high_age(absl::GetFlag(FLAGS_high_age));
+  resident.set_disabled(absl::GetFlag(FLAGS_disabled));
+  v1::Pairing response;
+  grpc::Status status = session.unit().CreatePairing(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(FormatFields(PairingFields(response)));
   return kExitOk;
 }
 
@@ -495,7 +993,7 @@ struct Command {
   std::vector<std::string> args;  // operands, e.g. {"ID"}
   std::string summary;
   std::vector<FlagDoc> flags;
-  int (*run)(Session&, const Operands&);
+  int (*run)(Session&, const Args&);
 };
 
 const std::vector<FlagDoc>& GlobalFlags() {
@@ -548,6 +1046,152 @@ const std::vector<Command>& Commands() {
         {"all", ""}},
        RunList},
       {"cancel", {"ID"}, "Cancel an open request.", {{"reason", "TEXT"}}, RunCancel},
+      {"volunteers",
+       {},
+       "List volunteers by id, filtered.",
+       {{"community", "ID", nullptr, "only volunteers whose home community is this"},
+        {"skill", "TOKEN"},
+        {"certificate", "NAME", v1::Certificate_descriptor()},
+        {"duty", "STATUS", v1::DutyStatus_descriptor()},
+        {"team", "UNIT_ID"},
+        {"phone", "PHONE", nullptr, "only the volunteer with this phone"},
+        {"external-id", "ID", nullptr, "only the volunteer with this external id"},
+        {"district", "NAME"},
+        {"page-size", "N"},
+        {"page-token", "TOKEN"},
+        {"all", ""}},
+       RunVolunteers},
+      {"volunteer get", {"ID"}, "Show one volunteer.", {}, RunVolunteerGet},
+      {"volunteer register",
+       {},
+       "Register a volunteer (idempotent per --external-id).",
+       {{"external-id", "ID"},
+        {"name", "TEXT", nullptr, "volunteer's name, 1..64 characters"},
+        {"phone", "PHONE", nullptr, "mobile, 11 digits (spaces, dashes and +86 are dropped)"},
+        {"community", "ID", nullptr, "home community id, e.g. wx-aiguo"},
+        {"skills", "A,B"},
+        {"certificates", "A,B", v1::Certificate_descriptor()},
+        {"languages", "A,B"},
+        {"availability", "SLOTS"},
+        {"capacity", "N", nullptr, "assignments held at once, 1..10 (default 1)"},
+        {"district", "NAME"}},
+       RunVolunteerRegister},
+      {"volunteer update",
+       {"ID"},
+       "Change the fields whose flags are given, and only those (an empty value clears).",
+       {{"name", "TEXT", nullptr, "volunteer's name, 1..64 characters"},
+        {"phone", "PHONE", nullptr, "mobile, 11 digits"},
+        {"community", "ID", nullptr, "home community id"},
+        {"skills", "A,B"},
+        {"certificates", "A,B", v1::Certificate_descriptor()},
+        {"languages", "A,B"},
+        {"availability", "SLOTS"},
+        {"capacity", "N", nullptr, "assignments held at once, 1..10"}},
+       RunVolunteerUpdate},
+      {"volunteer duty",
+       {"ID", "on|off|busy"},
+       "Go on duty (at --lat/--lng), off duty, or busy (keeps work, takes no new offers).",
+       {{"lat", "DEG", nullptr, "where the volunteer is now (required for on)"},
+        {"lng", "DEG", nullptr, "where the volunteer is now (required for on)"}},
+       RunVolunteerDuty},
+      {"volunteer locate",
+       {"ID"},
+       "Report an on-duty volunteer's live location.",
+       {{"lat", "DEG", nullptr, "where the volunteer is now (required)"},
+        {"lng", "DEG", nullptr, "where the volunteer is now (required)"}},
+       RunVolunteerLocate},
+      {"nearby",
+       {},
+       "Find the nearest eligible on-duty volunteers (and units) around a point.",
+       {{"lat", "DEG", nullptr, "centre of the search (required)"},
+        {"lng", "DEG", nullptr, "centre of the search (required)"},
+        {"limit", "K"},
+        {"radius-m", "M"},
+        {"skills", "A,B", nullptr, "every candidate has all these skills (certificates count)"},
+        {"certificates", "A,B", v1::Certificate_descriptor(),
+         "every candidate holds all these certificates"},
+        {"duty", "A,B", v1::DutyStatus_descriptor(),
+         "volunteers in any of these duty statuses (default on)"},
+        {"available-now", ""},
+        {"units", ""},
+        {"unit-kinds", "A,B", v1::UnitKind_descriptor()},
+        {"exclude", "ID,ID"},
+        {"district", "NAME"}},
+       RunNearby},
+      {"units",
+       {},
+       "List stations, vans and teams by id.",
+       {{"kind", "NAME", v1::UnitKind_descriptor(), "only this kind"},
+        {"community", "ID", nullptr, "only units based in this community"},
+        {"active-only", ""},
+        {"district", "NAME"},
+        {"page-size", "N"},
+        {"page-token", "TOKEN"},
+        {"all", ""}},
+       RunUnits},
+      {"unit get", {"ID"}, "Show one station, van or team.", {}, RunUnitGet},
+      {"unit create",
+       {},
+       "Create a station, van or team, active unless --inactive (idempotent per --unit-id).",
+       {{"kind", "NAME", v1::UnitKind_descriptor(), "what it is (required)"},
+        {"name", "TEXT", nullptr, "display name, e.g. \"Van 3\""},
+        {"community", "ID", nullptr, "community the unit is based in"},
+        {"compound", "ID"},
+        {"unit-id", "ID"},
+        {"lat", "DEG", nullptr, "where it is (required for stations and teams)"},
+        {"lng", "DEG", nullptr, "where it is (required for stations and teams)"},
+        {"address", "TEXT", nullptr, "public address of a station"},
+        {"phone", "PHONE", nullptr, "public contact phone of the station or van desk"},
+        {"members", "ID,ID"},
+        {"leader", "ID"},
+        {"capacity", "N", nullptr, "assignments held at once, 1..100 (default 1)"},
+        {"skills", "A,B", nullptr, "skills the unit brings as a whole, e.g. medical,driver"},
+        {"equipment", "A,B"},
+        {"inactive", ""},
+        {"district", "NAME"}},
+       RunUnitCreate},
+      {"unit update",
+       {"ID"},
+       "Change the fields whose flags are given, and only those (an empty value clears).",
+       {{"name", "TEXT", nullptr, "display name"},
+        {"lat", "DEG", nullptr, "where it is (with --lng)"},
+        {"lng", "DEG", nullptr, "where it is (with --lat)"},
+        {"community", "ID", nullptr, "community the unit is based in"},
+        {"compound", "ID"},
+        {"address", "TEXT", nullptr, "public address of a station"},
+        {"phone", "PHONE", nullptr, "public contact phone of the station or van desk"},
+        {"members", "ID,ID"},
+        {"leader", "ID"},
+        {"capacity", "N", nullptr, "assignments held at once, 1..100"},
+        {"skills", "A,B", nullptr, "skills the unit brings as a whole"},
+        {"equipment", "A,B"},
+        {"active", ""},
+        {"inactive", ""}},
+       RunUnitUpdate},
+      {"unit locate",
+       {"ID"},
+       "Report a van's live location.",
+       {{"lat", "DEG", nullptr, "where the van is now (required)"},
+        {"lng", "DEG", nullptr, "where the van is now (required)"}},
+       RunUnitLocate},
+      {"pair",
+       {},
+       "Pair a volunteer with a resident for standing visits (then preferred for them).",
+       {{"volunteer", "ID", nullptr, "the paired volunteer (required)"},
+        {"name", "TEXT", nullptr, "resident's name"},
+        {"phone", "PHONE"},
+        {"community", "ID", nullptr, "resident's community id"},
+        {"compound", "ID"},
+        {"address", "TEXT"},
+        {"lat", "DEG"},
+        {"lng", "DEG"},
+        {"recurrence", "NAME", v1::Recurrence_descriptor()},
+        {"notes", "TEXT"},
+        {"lives-alone", ""},
+        {"high-age", ""},
+        {"disabled", ""},
+        {"district", "NAME"}},
+       RunPair},
       {"token create",
        {},
        "Create a bearer token (ADMIN); its secret is shown once.",
@@ -710,10 +1354,10 @@ absl::StatusOr<ScannedArgs> ScanArgs(const std::vector<std::string>& args) {
   return out;
 }
 
-// A command as invoked: what to run and its operands.
+// A command as invoked: what to run and with what.
 struct Invocation {
   const Command* command = nullptr;
-  Operands operands;
+  Args args;
 };
 
 // Finds the command `scanned` names (the longest match) and checks its operands and
@@ -736,8 +1380,9 @@ absl::StatusOr<Invocation> MatchCommand(const ScannedArgs& scanned) {
                                                    absl::StrJoin(scanned.words, " "),
                                                    "\"; commands: ", absl::StrJoin(names, ", ")));
   }
-  out.operands.assign(scanned.words.begin() + name_words, scanned.words.end());
-  if (out.operands.size() != out.command->args.size()) {
+  out.args.operands.assign(scanned.words.begin() + name_words, scanned.words.end());
+  out.args.flags = scanned.flags;
+  if (out.args.operands.size() != out.command->args.size()) {
     return absl::InvalidArgumentError(absl::StrCat("usage: dispatchctl ", Synopsis(*out.command)));
   }
   for (const std::string& flag : scanned.flags) {
@@ -775,7 +1420,7 @@ int Main(int argc, char** argv) {
   absl::ParseCommandLine(static_cast<int>(args.size()), argv_view.data());
   absl::StatusOr<std::unique_ptr<Session>> session = OpenSession();
   if (!session.ok()) return UsageError(session.status().message());
-  return invocation->command->run(**session, invocation->operands);
+  return invocation->command->run(**session, invocation->args);
 }
 
 }  // namespace

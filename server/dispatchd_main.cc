@@ -30,6 +30,11 @@
 #include "server/embedded_redis.h"
 #include "server/flag_names.h"
 #include "server/intake_service.h"
+#include "server/roster.h"
+#include "server/unit_service.h"
+#include "server/unit_store.h"
+#include "server/volunteer_service.h"
+#include "server/volunteer_store.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/redis_client.h"
@@ -247,6 +252,15 @@ int Run(int argc, char** argv) {
   TokenStore tokens(&redis);
   if (absl::Status s = BootstrapAdminToken(tokens, data_dir); !s.ok()) return fail(s);
   RequestStore requests(&redis);
+  VolunteerStore volunteer_store(&redis);
+  UnitStore unit_store(&redis);
+  // The roster follows the event streams on its own connections, so a blocking read
+  // never holds one that handlers need.
+  RedisClientOptions roster_options = ro;
+  roster_options.pool_size = 2;
+  RedisClient roster_redis(roster_options);
+  Roster roster(&roster_redis, &SystemClock::Get());
+  if (absl::Status s = roster.Start(absl::Now() + absl::Seconds(30)); !s.ok()) return fail(s);
 
   ServiceEnv env;
   env.tokens = &tokens;
@@ -256,9 +270,9 @@ int Run(int argc, char** argv) {
 
   IntakeService intake(&env, &requests);
   AdminService admin(&env);
+  VolunteerService volunteers(&env, &volunteer_store, &unit_store, &roster);
+  UnitService units(&env, &unit_store, &volunteer_store, &roster);
   // Declared by API v1; implemented by later work, UNIMPLEMENTED until then.
-  v1::VolunteerService::Service volunteers;
-  v1::UnitService::Service units;
   v1::DispatchService::Service dispatch;
   v1::PointsService::Service points;
 

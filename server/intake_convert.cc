@@ -6,21 +6,41 @@
 
 namespace yiyuan {
 
+Resident ResidentFromProto(const v1::Resident& r) {
+  Resident out;
+  out.name = r.name();
+  out.phone = r.phone();
+  out.address = r.address();
+  if (r.has_location()) out.location = LatLng{r.location().lat(), r.location().lng()};
+  out.community_id = r.community_id();
+  out.compound_id = r.compound_id();
+  out.lives_alone = r.lives_alone();
+  out.high_age = r.high_age();
+  out.disabled = r.disabled();
+  return out;
+}
+
+void ToProto(const Resident& r, bool unmasked, v1::Resident* out) {
+  out->set_name(r.name);
+  out->set_phone(unmasked ? r.phone : MaskPhone(r.phone));
+  out->set_address(unmasked ? r.address : r.compound_id);
+  if (r.location.has_value()) {
+    out->mutable_location()->set_lat(r.location->lat);
+    out->mutable_location()->set_lng(r.location->lng);
+  }
+  out->set_community_id(r.community_id);
+  out->set_compound_id(r.compound_id);
+  out->set_lives_alone(r.lives_alone);
+  out->set_high_age(r.high_age);
+  out->set_disabled(r.disabled);
+}
+
 RequestContent ContentFromProto(const v1::HelpRequest& p) {
   RequestContent c;
   c.channel = ChannelFromNumber(p.channel());
   c.station_id = p.intake().station_id();
   c.operator_id = p.intake().operator_id();
-  const v1::Resident& r = p.resident();
-  c.resident.name = r.name();
-  c.resident.phone = r.phone();
-  c.resident.address = r.address();
-  if (r.has_location()) c.resident.location = LatLng{r.location().lat(), r.location().lng()};
-  c.resident.community_id = r.community_id();
-  c.resident.compound_id = r.compound_id();
-  c.resident.lives_alone = r.lives_alone();
-  c.resident.high_age = r.high_age();
-  c.resident.disabled = r.disabled();
+  c.resident = ResidentFromProto(p.resident());
   c.category = CategoryFromNumber(p.category());
   c.description = p.description();
   c.urgency = UrgencyFromNumber(p.urgency());
@@ -41,19 +61,7 @@ void ToProto(const HelpRequest& r, bool unmasked, v1::HelpRequest* out) {
   out->set_channel(static_cast<v1::Channel>(c.channel));
   out->mutable_intake()->set_station_id(c.station_id);
   out->mutable_intake()->set_operator_id(c.operator_id);
-  v1::Resident* res = out->mutable_resident();
-  res->set_name(c.resident.name);
-  res->set_phone(unmasked ? c.resident.phone : MaskPhone(c.resident.phone));
-  res->set_address(unmasked ? c.resident.address : c.resident.compound_id);
-  if (c.resident.location.has_value()) {
-    res->mutable_location()->set_lat(c.resident.location->lat);
-    res->mutable_location()->set_lng(c.resident.location->lng);
-  }
-  res->set_community_id(c.resident.community_id);
-  res->set_compound_id(c.resident.compound_id);
-  res->set_lives_alone(c.resident.lives_alone);
-  res->set_high_age(c.resident.high_age);
-  res->set_disabled(c.resident.disabled);
+  ToProto(c.resident, unmasked, out->mutable_resident());
   out->set_category(static_cast<v1::Category>(c.category));
   out->set_description(c.description);
   out->set_urgency(static_cast<v1::Urgency>(c.urgency));

@@ -10,6 +10,11 @@
 // that knows both.
 namespace yiyuan {
 
+Resident ResidentFromProto(const v1::Resident& r);
+// `r` as the API shows it; when `unmasked` is false the phone is masked and the street
+// address replaced by the compound id (DESIGN.md section 7).
+void ToProto(const Resident& r, bool unmasked, v1::Resident* out);
+
 // The content of a submitted request; output-only fields are ignored. Enum numbers this
 // build does not know become kUnknown (the validator rejects them).
 RequestContent ContentFromProto(const v1::HelpRequest& p);

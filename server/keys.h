@@ -31,6 +31,54 @@ inline std::string OpenRequest(absl::string_view d, absl::string_view phone_hash
 }
 // Stream: every event of the district.
 inline std::string Events(absl::string_view d) { return absl::StrCat(District(d), "events"); }
+// Hash: one volunteer (profile document plus duty, location, statistics).
+inline std::string Volunteer(absl::string_view d, absl::string_view id) {
+  return absl::StrCat(District(d), "vol:", id);
+}
+// Zset seq -> volunteer id: every volunteer of the district, in registration order.
+inline std::string VolunteerIndex(absl::string_view d) { return absl::StrCat(District(d), "vols"); }
+// Counter: the last volunteer number handed out.
+inline std::string VolunteerSeq(absl::string_view d) { return absl::StrCat(District(d), "seq:vol"); }
+// Hash {id, sha}: the volunteer registered under one external id.
+inline std::string VolunteerExternal(absl::string_view d, absl::string_view external_id) {
+  return absl::StrCat(District(d), "vext:", external_id);
+}
+// Set of volunteer ids with one phone number (hashed).
+inline std::string VolunteerPhone(absl::string_view d, absl::string_view phone_hash) {
+  return absl::StrCat(District(d), "vphone:", phone_hash);
+}
+// Set of volunteer ids on duty (ON or BUSY) with a location: what the live index holds.
+inline std::string OnDuty(absl::string_view d) { return absl::StrCat(District(d), "onduty"); }
+// Stream of location fixes (volunteers and vans), for other instances' live indexes.
+inline std::string Locations(absl::string_view d) { return absl::StrCat(District(d), "locs"); }
+// Hash: one unit (station, van, team).
+inline std::string Unit(absl::string_view d, absl::string_view id) {
+  return absl::StrCat(District(d), "unit:", id);
+}
+// Zset seq -> unit id, in creation order.
+inline std::string UnitIndex(absl::string_view d) { return absl::StrCat(District(d), "units"); }
+// Counter: the last unit number handed out.
+inline std::string UnitSeq(absl::string_view d) { return absl::StrCat(District(d), "seq:unit"); }
+// Set of unit ids that are active and located: what the live index holds.
+inline std::string PlacedUnits(absl::string_view d) { return absl::StrCat(District(d), "placed"); }
+// Hash: one pairing.
+inline std::string Pairing(absl::string_view d, absl::string_view id) {
+  return absl::StrCat(District(d), "pair:", id);
+}
+// Counter: the last pairing number handed out.
+inline std::string PairingSeq(absl::string_view d) { return absl::StrCat(District(d), "seq:pair"); }
+// String: the pairing of one volunteer with one resident phone (hashed).
+inline std::string PairingKey(absl::string_view d, absl::string_view volunteer_id,
+                              absl::string_view phone_hash) {
+  return absl::StrCat(District(d), "pairkey:", volunteer_id, ":", phone_hash);
+}
+// Set of pairing ids of one resident phone (hashed): the continuity component's lookup.
+inline std::string ResidentPairings(absl::string_view d, absl::string_view phone_hash) {
+  return absl::StrCat(District(d), "rpairs:", phone_hash);
+}
+
+// Set of every district that has volunteers or units: what the live index follows.
+inline constexpr absl::string_view kDistricts = "{yiyuan}:districts";
 
 // "{yiyuan}:token:" — prefix of the hash describing one token, by SHA-256 of its secret.
 inline constexpr absl::string_view kTokenPrefix = "{yiyuan}:token:";

@@ -2,68 +2,44 @@
 
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/field_violations.h"
 #include "engine/request_validator.h"
 #include "nlohmann/json.hpp"
-#include "server/crypto.h"
 #include "server/keys.h"
+#include "server/redis_fields.h"
+#include "server/volunteer_store.h"
 
 namespace yiyuan {
 namespace {
 
 using Json = nlohmann::json;
 
-// Reads an array of alternating field names and values (HGETALL) starting at `begin`.
-absl::flat_hash_map<std::string, std::string> FieldsOf(const std::vector<RedisValue>& v,
-                                                       size_t begin, size_t end) {
-  absl::flat_hash_map<std::string, std::string> m;
-  for (size_t i = begin; i + 1 < end; i += 2) m[v[i].str] = v[i + 1].str;
-  return m;
-}
-
-int64_t ToInt(const absl::flat_hash_map<std::string, std::string>& m, const std::string& k) {
-  int64_t n = 0;
-  auto it = m.find(k);
-  if (it != m.end() && !absl::SimpleAtoi(it->second, &n)) n = 0;
-  return n;
-}
-
-std::string Get(const absl::flat_hash_map<std::string, std::string>& m, const std::string& k) {
-  auto it = m.find(k);
-  return it == m.end() ? std::string() : it->second;
-}
-
-absl::StatusOr<HelpRequest> RequestFromFields(
-    const absl::flat_hash_map<std::string, std::string>& m) {
+absl::StatusOr<HelpRequest> RequestFromFields(const HashFields& m) {
   HelpRequest r;
-  r.id = Get(m, "id");
+  r.id = m.str("id");
   if (r.id.empty()) return absl::NotFoundError("no such request");
-  r.district = Get(m, "district");
-  r.request_id = Get(m, "request_id");
-  absl::StatusOr<RequestContent> content = DecodeRequestContent(Get(m, "doc"));
+  r.district = m.str("district");
+  r.request_id = m.str("request_id");
+  absl::StatusOr<RequestContent> content = DecodeRequestContent(m.str("doc"));
   if (!content.ok()) return content.status();
   r.content = *std::move(content);
-  r.state = ParseRequestState(Get(m, "state")).value_or(RequestState::kUnknown);
-  r.create_time_ms = ToInt(m, "create_ms");
-  r.update_time_ms = ToInt(m, "update_ms");
-  r.cancel_reason = Get(m, "cancel_reason");
+  r.state = ParseRequestState(m.str("state")).value_or(RequestState::kUnknown);
+  r.create_time_ms = m.integer("create_ms");
+  r.update_time_ms = m.integer("update_ms");
+  r.cancel_reason = m.str("cancel_reason");
   return r;
 }
 
 // Reads a script reply {outcome, HGETALL fields...}.
 absl::StatusOr<std::pair<std::string, HelpRequest>> OutcomeAndRequest(const RedisValue& v) {
-  if (!v.is_array() || v.elements.empty()) {
-    return absl::InternalError("unexpected reply from Redis script");
-  }
-  absl::StatusOr<HelpRequest> r = RequestFromFields(FieldsOf(v.elements, 1, v.elements.size()));
+  absl::StatusOr<std::pair<std::string, HashFields>> of = OutcomeAndFields(v);
+  if (!of.ok()) return of.status();
+  absl::StatusOr<HelpRequest> r = RequestFromFields(of->second);
   if (!r.ok()) return r.status();
-  return std::make_pair(v.elements[0].str, *std::move(r));
+  return std::make_pair(of->first, *std::move(r));
 }
-
-std::string Ms(int64_t ms) { return std::to_string(ms); }
 
 // ",A,B," of the states for which `keep` is true, for scripts to test membership with
 // string.find: the engine stays the one place that decides which states are which.
@@ -168,7 +144,7 @@ absl::StatusOr<SubmitResult> RequestStore::Submit(absl::string_view district,
                                                   const RequestContent& content,
                                                   absl::Time deadline) {
   // The phone is hashed so that no phone number appears in a key name.
-  std::string phone_hash = Sha256Hex(content.resident.phone).substr(0, 20);
+  std::string phone_hash = PhoneKeyHash(content.resident.phone);
   std::vector<std::string> keys = {
       keys::Idempotency(district, request_id),
       keys::OpenRequest(district, phone_hash, Name(content.category)),
@@ -212,7 +188,7 @@ absl::StatusOr<HelpRequest> RequestStore::Get(absl::string_view id, absl::Time d
       redis_->Command({"HGETALL", keys::Request(*district, id)}, deadline);
   if (!reply.ok()) return reply.status();
   absl::StatusOr<HelpRequest> r =
-      RequestFromFields(FieldsOf(reply->elements, 0, reply->elements.size()));
+      RequestFromFields(HashFields(*reply));
   if (absl::IsNotFound(r.status())) {
     return absl::NotFoundError(absl::StrCat("no request with id ", id));
   }
@@ -237,24 +213,21 @@ absl::StatusOr<RequestPage> RequestStore::List(const RequestFilter& f,
       f.category.has_value() ? std::string(Name(*f.category)) : "",
       f.urgency.has_value() ? std::string(Name(*f.urgency)) : "",
       f.community_id,
-      Ms(f.created_after_ms),
-      Ms(f.created_before_ms),
+      MsString(f.created_after_ms),
+      MsString(f.created_before_ms),
   };
   absl::StatusOr<RedisValue> reply =
       redis_->Eval(list_, {keys::RequestIndex(f.district)}, args, deadline);
   if (!reply.ok()) return reply.status();
-  const std::vector<RedisValue>& e = reply->elements;
-  if (e.size() < 2) return absl::InternalError("unexpected reply from list_requests.lua");
+  absl::StatusOr<ScanPage> scan = ScanPageOf(*reply);
+  if (!scan.ok()) return scan.status();
   RequestPage page;
   int64_t next = 0;
-  if (!e[0].str.empty() && absl::SimpleAtoi(e[0].str, &next)) page.next_cursor = next;
-  size_t i = 2;
-  for (int64_t n = 0; n < e[1].integer && i < e.size(); ++n) {
-    size_t count = static_cast<size_t>(e[i].integer);
-    absl::StatusOr<HelpRequest> r = RequestFromFields(FieldsOf(e, i + 1, i + 1 + count));
+  if (absl::SimpleAtoi(scan->next_cursor, &next)) page.next_cursor = next;
+  for (const HashFields& fields : scan->records) {
+    absl::StatusOr<HelpRequest> r = RequestFromFields(fields);
     if (!r.ok()) return r.status();
     page.requests.push_back(*std::move(r));
-    i += 1 + count;
   }
   return page;
 }

@@ -93,13 +93,15 @@ inline grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel,
 inline std::string MakeToken(const std::shared_ptr<grpc::Channel>& channel,
                              const std::string& admin, v1::Role role,
                              const std::string& district = "wuxing",
-                             const std::string& kiosk = "") {
+                             const std::string& kiosk = "",
+                             const std::string& volunteer = "") {
   auto stub = v1::AdminService::NewStub(channel);
   v1::CreateTokenRequest req;
   req.set_name("test token");
   req.set_role(role);
   req.set_district(district);
   req.set_kiosk_id(kiosk);
+  req.set_volunteer_id(volunteer);
   v1::CreateTokenResponse resp;
   return stub->CreateToken(Ctx(admin).get(), req, &resp).ok() ? resp.token() : "";
 }

@@ -1,0 +1,349 @@
+#include "server/volunteer_service.h"
+
+#include <cmath>
+
+#include "engine/field_checks.h"
+#include "engine/field_violations.h"
+#include "engine/volunteer_validator.h"
+#include "server/grpc_status.h"
+#include "server/page_token.h"
+#include "server/volunteer_convert.h"
+
+namespace yiyuan {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr int kDefaultNearby = 20;
+constexpr int kMaxNearby = 200;
+constexpr double kDefaultRadiusM = 5000;
+constexpr double kMaxRadiusM = 50000;
+// How far ahead of the server's clock a device's fix time may be.
+constexpr int64_t kMaxFixLeadMs = 10 * 60 * 1000;
+// Suggested seconds between location reports, while they are stored and when not.
+constexpr int kReportEveryS = 20;
+constexpr int kReportIdleS = 120;
+
+bool IsStaff(const Principal& p) { return p.role == Role::kOperator || p.role == Role::kAdmin; }
+
+// True when the caller acts as volunteer `id`: a VOLUNTEER_APP token bound to them, or
+// an unbound one (a multi-user app backend) of their district.
+bool IsSelf(const Principal& p, absl::string_view id) {
+  return p.role == Role::kVolunteerApp && (p.volunteer_id.empty() || p.volunteer_id == id);
+}
+
+VolunteerView ViewFor(const Principal& p, absl::string_view id) {
+  if (IsStaff(p) || IsSelf(p, id)) return VolunteerView::kFull;
+  if (p.role == Role::kKiosk) return VolunteerView::kKiosk;
+  return VolunteerView::kMasked;
+}
+
+// The volunteer a call is about: `requested`, or the token's own when empty. A token
+// bound to a volunteer may name no other (PERMISSION_DENIED); the id must be well formed
+// and in the caller's districts.
+absl::StatusOr<std::string> SubjectVolunteer(const Principal& p, absl::string_view field,
+                                             absl::string_view requested) {
+  std::string id(requested);
+  if (id.empty()) {
+    if (p.volunteer_id.empty()) return InvalidField(field, "is required");
+    id = p.volunteer_id;
+  }
+  if (p.role == Role::kVolunteerApp && !p.volunteer_id.empty() && p.volunteer_id != id) {
+    return absl::PermissionDeniedError("this token acts only for volunteer " + p.volunteer_id);
+  }
+  absl::StatusOr<std::string> district = DistrictOfVolunteerId(field, id);
+  if (!district.ok()) return district.status();
+  if (absl::Status s = RequireDistrict(p, *district); !s.ok()) return s;
+  return id;
+}
+
+absl::Status CheckLocation(absl::string_view field, const v1::LatLng& p, bool present,
+                           bool required) {
+  FieldViolations v;
+  std::optional<LatLng> loc;
+  if (present) loc = LatLng{p.lat(), p.lng()};
+  checks::Location(v, field, loc, required);
+  return v.ToStatus();
+}
+
+int PageSize(int requested) {
+  return requested == 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
+}
+
+}  // namespace
+
+grpc::Status VolunteerService::RegisterVolunteer(grpc::ServerContext* context,
+                                                 const v1::RegisterVolunteerRequest* req,
+                                                 v1::RegisterVolunteerResponse* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p = AuthorizeCall(
+      *env_, *context, deadline,
+      {Role::kOperator, Role::kIntake, Role::kVolunteerApp, Role::kAdmin}, "RegisterVolunteer");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  absl::StatusOr<std::string> district =
+      ResolveDistrict(*p, "district", req->district(), env_->default_district);
+  if (!district.ok()) return ToGrpcStatus(district.status());
+  VolunteerProfile profile = ProfileFromProto(req->volunteer());
+  if (absl::Status s = ValidateVolunteerProfile("volunteer", profile); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = roster_->Follow(*district, deadline); !s.ok()) return ToGrpcStatus(s);
+  bool replayed = false;
+  absl::StatusOr<Volunteer> v = volunteers_->Register(*district, profile, deadline, &replayed);
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  VolunteerView view = p->role == Role::kIntake ? VolunteerView::kMasked : VolunteerView::kFull;
+  ToProto(*v, view, resp->mutable_volunteer());
+  resp->set_replayed(replayed);
+  return grpc::Status::OK;
+}
+
+grpc::Status VolunteerService::GetVolunteer(grpc::ServerContext* context,
+                                            const v1::GetVolunteerRequest* req,
+                                            v1::Volunteer* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p = AuthorizeCall(
+      *env_, *context, deadline,
+      {Role::kOperator, Role::kIntake, Role::kVolunteerApp, Role::kKiosk, Role::kAdmin},
+      "GetVolunteer");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  if (req->id().empty()) return ToGrpcStatus(InvalidField("id", "is required"));
+  absl::StatusOr<std::string> id = SubjectVolunteer(*p, "id", req->id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  absl::StatusOr<Volunteer> v = volunteers_->Get(*id, deadline);
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, ViewFor(*p, *id), resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status VolunteerService::ListVolunteers(grpc::ServerContext* context,
+                                              const v1::ListVolunteersRequest* req,
+                                              v1::ListVolunteersResponse* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p =
+      AuthorizeCall(*env_, *context, deadline,
+                    {Role::kOperator, Role::kIntake, Role::kKiosk, Role::kAdmin}, "ListVolunteers");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  if (p->role == Role::kKiosk && req->phone().empty() && req->external_id().empty()) {
+    return ToGrpcStatus(absl::PermissionDeniedError(
+        "a kiosk may only look up one volunteer: set the phone or external_id filter"));
+  }
+  absl::StatusOr<std::string> district =
+      ResolveDistrict(*p, "district", req->district(), env_->default_district);
+  if (!district.ok()) return ToGrpcStatus(district.status());
+  if (req->page_size() < 0) return ToGrpcStatus(InvalidField("page_size", "must not be negative"));
+  absl::StatusOr<VolunteerFilter> filter = FilterFromProto(*req, *district);
+  if (!filter.ok()) return ToGrpcStatus(filter.status());
+  v1::ListVolunteersRequest resolved = *req;
+  resolved.set_district(*district);
+  std::string fingerprint = FilterFingerprint(resolved);
+  std::optional<int64_t> cursor;
+  if (!req->page_token().empty()) {
+    absl::StatusOr<int64_t> c = DecodePageToken(req->page_token(), fingerprint);
+    if (!c.ok()) return ToGrpcStatus(c.status());
+    cursor = *c;
+  }
+  absl::StatusOr<Page<Volunteer>> page =
+      volunteers_->List(*filter, cursor, PageSize(req->page_size()), deadline);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const Volunteer& v : page->items) ToProto(v, ViewFor(*p, v.id), resp->add_volunteers());
+  if (page->next_cursor.has_value()) {
+    resp->set_next_page_token(EncodePageToken(*page->next_cursor, fingerprint));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status VolunteerService::UpdateVolunteer(grpc::ServerContext* context,
+                                               const v1::UpdateVolunteerRequest* req,
+                                               v1::Volunteer* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p =
+      AuthorizeCall(*env_, *context, deadline,
+                    {Role::kOperator, Role::kVolunteerApp, Role::kAdmin}, "UpdateVolunteer");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  if (req->volunteer().id().empty()) {
+    return ToGrpcStatus(InvalidField("volunteer.id", "is required"));
+  }
+  absl::StatusOr<std::string> id = SubjectVolunteer(*p, "volunteer.id", req->volunteer().id());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  // Check the mask before touching Redis, so a bad mask is INVALID_ARGUMENT at once.
+  VolunteerProfile scratch;
+  absl::StatusOr<std::string> fields =
+      ApplyVolunteerMask(req->update_mask(), req->volunteer(), IsStaff(*p), scratch);
+  if (!fields.ok() && !absl::IsPermissionDenied(fields.status())) {
+    return ToGrpcStatus(fields.status());
+  }
+  auto edit = [&](VolunteerProfile& profile) -> absl::Status {
+    absl::StatusOr<std::string> changed =
+        ApplyVolunteerMask(req->update_mask(), req->volunteer(), IsStaff(*p), profile);
+    if (!changed.ok()) return changed.status();
+    return ValidateVolunteerProfile("volunteer", profile);
+  };
+  absl::StatusOr<Volunteer> v =
+      volunteers_->Update(*id, edit, fields.ok() ? *fields : "", p->token_id, deadline);
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  roster_->Apply(*v);
+  ToProto(*v, ViewFor(*p, *id), resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status VolunteerService::SetDutyStatus(grpc::ServerContext* context,
+                                             const v1::SetDutyStatusRequest* req,
+                                             v1::Volunteer* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p =
+      AuthorizeCall(*env_, *context, deadline,
+                    {Role::kOperator, Role::kVolunteerApp, Role::kAdmin}, "SetDutyStatus");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  FieldViolations v;
+  absl::StatusOr<std::string> id = SubjectVolunteer(*p, "volunteer_id", req->volunteer_id());
+  if (!id.ok()) {
+    if (!absl::IsInvalidArgument(id.status())) return ToGrpcStatus(id.status());
+    for (const FieldViolation& f : ViolationsFromStatus(id.status())) v.Add(f.field, f.description);
+  }
+  DutyStatus status = DutyStatusFromNumber(req->status());
+  checks::RequiredEnum(v, "status", status);
+  std::optional<LatLng> location;
+  if (req->has_location() && status != DutyStatus::kOff) {
+    location = LatLng{req->location().lat(), req->location().lng()};
+  }
+  checks::Location(v, "location", location, status == DutyStatus::kOn);
+  if (!v.empty()) return ToGrpcStatus(v.ToStatus());
+  DutyOutcome outcome;
+  absl::StatusOr<Volunteer> vol =
+      volunteers_->SetDuty(*id, status, location, p->token_id, deadline, &outcome);
+  if (!vol.ok()) return ToGrpcStatus(vol.status());
+  roster_->Apply(*vol);
+  ToProto(*vol, ViewFor(*p, *id), resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status VolunteerService::ReportLocation(grpc::ServerContext* context,
+                                              const v1::ReportLocationRequest* req,
+                                              v1::ReportLocationResponse* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p =
+      AuthorizeCall(*env_, *context, deadline,
+                    {Role::kOperator, Role::kVolunteerApp, Role::kAdmin}, "ReportLocation");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  FieldViolations v;
+  if (!req->volunteer_id().empty() && !req->unit_id().empty()) {
+    v.Add("unit_id", "set either volunteer_id or unit_id, not both");
+  }
+  if (absl::Status s = CheckLocation("location", req->location(), req->has_location(), true);
+      !s.ok()) {
+    for (const FieldViolation& f : ViolationsFromStatus(s)) v.Add(f.field, f.description);
+  }
+  const int64_t now_ms = absl::ToUnixMillis(env_->clock->Now());
+  if (req->fix_time_ms() < 0) {
+    v.Add("fix_time_ms", "must not be negative");
+  } else if (req->fix_time_ms() > now_ms + kMaxFixLeadMs) {
+    v.Add("fix_time_ms", "is more than 10 minutes in the future; check the device clock");
+  }
+  if (!std::isfinite(req->accuracy_m()) || req->accuracy_m() < 0) {
+    v.Add("accuracy_m", "must be a non-negative number of metres");
+  }
+  std::string district, volunteer_id, unit_id, crew_member;
+  if (!req->unit_id().empty()) {
+    absl::StatusOr<std::string> d = DistrictOfUnitId("unit_id", req->unit_id());
+    if (d.ok()) {
+      district = *d;
+      unit_id = req->unit_id();
+    } else {
+      for (const FieldViolation& f : ViolationsFromStatus(d.status())) v.Add(f.field, f.description);
+    }
+    if (p->role == Role::kVolunteerApp) crew_member = p->volunteer_id;
+  } else {
+    absl::StatusOr<std::string> id = SubjectVolunteer(*p, "volunteer_id", req->volunteer_id());
+    if (!id.ok() && !absl::IsInvalidArgument(id.status())) return ToGrpcStatus(id.status());
+    if (id.ok()) {
+      volunteer_id = *id;
+      district = std::string(DistrictPrefix(*id));
+    } else {
+      for (const FieldViolation& f : ViolationsFromStatus(id.status())) v.Add(f.field, f.description);
+    }
+  }
+  if (!v.empty()) return ToGrpcStatus(v.ToStatus());
+  if (absl::Status s = RequireDistrict(*p, district); !s.ok()) return ToGrpcStatus(s);
+  LatLng loc{req->location().lat(), req->location().lng()};
+  absl::StatusOr<StoredFix> fix = volunteers_->ReportLocation(
+      district, volunteer_id, unit_id, crew_member, loc, req->fix_time_ms(), deadline);
+  if (!fix.ok()) return ToGrpcStatus(fix.status());
+  if (fix->stored) {
+    bool is_unit = !unit_id.empty();
+    roster_->ApplyLocation(district, is_unit, is_unit ? unit_id : volunteer_id, loc,
+                           fix->time_ms, fix->revision);
+  }
+  resp->set_stored(fix->stored);
+  resp->set_next_report_s(fix->stored ? kReportEveryS : kReportIdleS);
+  return grpc::Status::OK;
+}
+
+grpc::Status VolunteerService::FindNearbyVolunteers(grpc::ServerContext* context,
+                                                    const v1::FindNearbyVolunteersRequest* req,
+                                                    v1::FindNearbyVolunteersResponse* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p =
+      AuthorizeCall(*env_, *context, deadline,
+                    {Role::kOperator, Role::kIntake, Role::kAdmin}, "FindNearbyVolunteers");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  absl::StatusOr<std::string> district =
+      ResolveDistrict(*p, "district", req->district(), env_->default_district);
+  if (!district.ok()) return ToGrpcStatus(district.status());
+  FieldViolations v;
+  if (absl::Status s = CheckLocation("center", req->center(), req->has_center(), true); !s.ok()) {
+    for (const FieldViolation& f : ViolationsFromStatus(s)) v.Add(f.field, f.description);
+  }
+  if (req->limit() < 0) v.Add("limit", "must not be negative");
+  if (!std::isfinite(req->max_radius_m()) || req->max_radius_m() < 0) {
+    v.Add("max_radius_m", "must be a non-negative number of metres");
+  }
+  absl::StatusOr<CandidateQuery> query = QueryFromProto(*req);
+  if (!query.ok()) {
+    for (const FieldViolation& f : ViolationsFromStatus(query.status())) {
+      v.Add(f.field, f.description);
+    }
+  }
+  if (!v.empty()) return ToGrpcStatus(v.ToStatus());
+  int k = req->limit() == 0 ? kDefaultNearby : std::min(req->limit(), kMaxNearby);
+  double radius = req->max_radius_m() == 0 ? kDefaultRadiusM
+                                           : std::min(req->max_radius_m(), kMaxRadiusM);
+  double searched = 0;
+  std::vector<Roster::Hit> hits =
+      roster_->Nearest(*district, LatLng{req->center().lat(), req->center().lng()}, k, radius,
+                       *query, env_->clock->Now(), &searched);
+  resp->set_searched_radius_m(searched);
+  if (hits.empty()) return grpc::Status::OK;
+
+  // The index decides who; the records come from Redis so they are current.
+  std::vector<std::string> volunteer_ids, unit_ids;
+  for (const Roster::Hit& h : hits) (h.is_unit ? unit_ids : volunteer_ids).push_back(h.id);
+  absl::StatusOr<std::vector<Volunteer>> vols = volunteers_->GetMany(*district, volunteer_ids, deadline);
+  if (!vols.ok()) return ToGrpcStatus(vols.status());
+  absl::StatusOr<std::vector<Unit>> units = units_->GetMany(*district, unit_ids, deadline);
+  if (!units.ok()) return ToGrpcStatus(units.status());
+  absl::flat_hash_map<std::string, const Volunteer*> vol_by_id;
+  for (const Volunteer& vol : *vols) vol_by_id[vol.id] = &vol;
+  absl::flat_hash_map<std::string, const Unit*> unit_by_id;
+  for (const Unit& u : *units) unit_by_id[u.id] = &u;
+  const bool intake = p->role == Role::kIntake;
+  for (const Roster::Hit& h : hits) {
+    v1::NearbyCandidate c;
+    if (h.is_unit) {
+      auto it = unit_by_id.find(h.id);
+      if (it == unit_by_id.end()) continue;
+      ToProto(*it->second, c.mutable_unit());
+    } else {
+      auto it = vol_by_id.find(h.id);
+      if (it == vol_by_id.end()) continue;
+      ToProto(*it->second, intake ? VolunteerView::kMasked : VolunteerView::kFull,
+              c.mutable_volunteer());
+      if (intake) c.mutable_volunteer()->clear_phone();
+    }
+    c.set_distance_m(h.distance_m);
+    c.set_capacity_left(h.capacity_left);
+    *resp->add_candidates() = std::move(c);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace yiyuan
