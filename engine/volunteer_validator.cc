@@ -192,8 +192,11 @@ absl::StatusOr<std::string> DistrictOfUnitId(absl::string_view field, absl::stri
 
 absl::Status ValidateClientUnitId(absl::string_view field, absl::string_view id) {
   FieldViolations v;
+  int64_t n = 0;
   if (!id.empty() && id.size() < 3) {
     v.Add(field, "must be at least 3 characters");
+  } else if ((id[0] == 'u' || id[0] == 'v' || id[0] == 'p') && absl::SimpleAtoi(id.substr(1), &n)) {
+    v.Add(field, "must not look like a server-assigned id (u, v or p and a number)");
   } else {
     checks::Id(v, field, id, 64, /*required=*/true);
   }

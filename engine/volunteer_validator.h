@@ -44,7 +44,8 @@ absl::StatusOr<std::string> DistrictOfVolunteerId(absl::string_view field, absl:
 // The district of a unit id "<district>-<rest>", or INVALID_ARGUMENT naming `field`.
 absl::StatusOr<std::string> DistrictOfUnitId(absl::string_view field, absl::string_view id);
 
-// Checks a client-chosen unit id: 3..64 letters, digits, '-' and '_'.
+// Checks a client-chosen unit id: 3..64 letters, digits, '-' and '_', and not of the
+// server-assigned forms "u<n>", "v<n>" and "p<n>".
 absl::Status ValidateClientUnitId(absl::string_view field, absl::string_view id);
 
 }  // namespace yiyuan

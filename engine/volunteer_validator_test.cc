@@ -115,6 +115,7 @@ TEST(IdsTest, DistrictsOfIds) {
   EXPECT_FALSE(DistrictOfUnitId("id", "station").ok());
   EXPECT_TRUE(ValidateClientUnitId("unit_id", "station-07").ok());
   EXPECT_FALSE(ValidateClientUnitId("unit_id", "ab").ok());
+  EXPECT_FALSE(ValidateClientUnitId("unit_id", "u17").ok());
   EXPECT_FALSE(ValidateClientUnitId("unit_id", "a b c").ok());
 }
 
