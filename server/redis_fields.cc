@@ -1,6 +1,7 @@
 #include "server/redis_fields.h"
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
 namespace yiyuan {
@@ -30,6 +31,8 @@ double HashFields::number(absl::string_view k) const {
 std::vector<std::string> HashFields::list(absl::string_view k) const {
   return absl::StrSplit(str(k), ',', absl::SkipEmpty());
 }
+
+std::string ExactDouble(double d) { return absl::StrFormat("%.17g", d); }
 
 std::string CommaList(const std::vector<std::string>& items) {
   std::string out = ",";

@@ -51,6 +51,10 @@ struct ScanPage {
 };
 absl::StatusOr<ScanPage> ScanPageOf(const RedisValue& v);
 
+// A double as text that reads back to exactly the same value (coordinates must not
+// lose precision on their way through Redis).
+std::string ExactDouble(double d);
+
 // Milliseconds since the epoch as a decimal string.
 inline std::string MsString(int64_t ms) { return std::to_string(ms); }
 

@@ -28,7 +28,7 @@ struct RosterOptions {
   // instance's changes are here (plus the time to apply them).
   absl::Duration block = absl::Milliseconds(200);
   // How often the set of districts is read again to pick up new ones.
-  absl::Duration district_refresh = absl::Seconds(2);
+  absl::Duration district_refresh = absl::Milliseconds(500);
   // Records fetched per pipeline while loading a district.
   int load_batch = 500;
   // Most stream entries read per XREAD.

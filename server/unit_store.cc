@@ -92,7 +92,7 @@ absl::StatusOr<Unit> UnitStore::Save(absl::string_view district, absl::string_vi
        std::to_string(revision), EncodeUnitSpec(spec), std::string(Name(spec.kind)),
        spec.community_id, spec.active ? "1" : "0", CommaList(spec.member_volunteer_ids),
        CommaList(CapabilityTokens(spec)), std::to_string(spec.capacity),
-       loc.has_value() ? absl::StrCat(loc->lat) : "", loc.has_value() ? absl::StrCat(loc->lng) : "",
+       loc.has_value() ? ExactDouble(loc->lat) : "", loc.has_value() ? ExactDouble(loc->lng) : "",
        location_changed ? "1" : "0", std::to_string(options_.event_stream_max_len),
        std::string(actor)},
       deadline);

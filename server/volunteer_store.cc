@@ -72,8 +72,6 @@ absl::StatusOr<Pairing> PairingFromFields(const HashFields& f) {
   return p;
 }
 
-std::string LatString(double d) { return absl::StrCat(d); }
-
 }  // namespace
 
 std::string EncodeVolunteerProfile(const VolunteerProfile& p) {
@@ -323,8 +321,8 @@ absl::StatusOr<Volunteer> VolunteerStore::SetDuty(absl::string_view id, DutyStat
       set_duty_,
       {keys::Volunteer(*district, id), keys::OnDuty(*district), keys::Events(*district),
        keys::Locations(*district)},
-      {std::string(Name(status)), location.has_value() ? LatString(location->lat) : "",
-       location.has_value() ? LatString(location->lng) : "",
+      {std::string(Name(status)), location.has_value() ? ExactDouble(location->lat) : "",
+       location.has_value() ? ExactDouble(location->lng) : "",
        std::to_string(options_.event_stream_max_len),
        std::to_string(options_.location_feed_max_len), std::string(actor)},
       deadline);
@@ -355,7 +353,7 @@ absl::StatusOr<StoredFix> VolunteerStore::ReportLocation(absl::string_view distr
       report_location_,
       {subject, keys::Locations(district),
        is_unit ? keys::PlacedUnits(district) : keys::OnDuty(district)},
-      {is_unit ? "u" : "v", LatString(location.lat), LatString(location.lng),
+      {is_unit ? "u" : "v", ExactDouble(location.lat), ExactDouble(location.lng),
        std::to_string(fix_time_ms), std::to_string(options_.location_feed_max_len),
        std::string(is_unit ? crew_member : "")},
       deadline);
