@@ -44,6 +44,34 @@ echo; echo "# Bad input is refused, naming the field:"
 run submit --request-id="demo-bad-$stamp" --channel=app --category=shopping --urgency=routine \
   --name="Test" --phone=12345 --lat=95 --lng=120 --community=wx-aiguo || true
 run list --page-size=10
+
+echo; echo "# Volunteers register (idempotent on their platform id), go on duty with a location,"
+echo "# and report where they are; a van and a team are units that can be matched too."
+run volunteer register --external-id=demo-zj-001 --name="Shen Aiying" --phone=13857209001 \
+  --community=wx-aiguo --skills=cooking,chat --certificates=elder_care --languages=zh,wuu-huzhou \
+  --availability="mon-sun 07:00-21:00" --capacity=2
+run volunteer register --external-id=demo-zj-002 --name="Qian Wei" --phone=13857209002 \
+  --community=wx-aiguo --skills=repair --certificates=driver,first_aid
+run volunteer register --external-id=demo-zj-003 --name="Dr. Lu Fang" --phone=13857209003 \
+  --community=wx-renhuang --certificates=medical,licensed_social_worker
+v1=$("$ctl" volunteers --external-id=demo-zj-001 --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["volunteers"][0]["id"])')
+v2=$("$ctl" volunteers --external-id=demo-zj-002 --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["volunteers"][0]["id"])')
+v3=$("$ctl" volunteers --external-id=demo-zj-003 --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["volunteers"][0]["id"])')
+run volunteer duty "$v1" on --lat=30.8711 --lng=120.0925
+run volunteer duty "$v2" on --lat=30.8790 --lng=120.0990
+run volunteer duty "$v3" busy --lat=30.8660 --lng=120.0880
+run volunteer locate "$v2" --lat=30.8740 --lng=120.0950
+run unit create --unit-id=demo-van-1 --kind=van --name="Service van 1" --community=wx-aiguo \
+  --lat=30.8680 --lng=120.0900 --members="$v2" --equipment=wheelchair,blood_pressure_meter --capacity=2
+run unit create --unit-id=demo-team-1 --kind=team --name="Aiguo elder-care team" --community=wx-aiguo \
+  --lat=30.8703 --lng=120.0933 --members="$v1,$v3" --leader="$v3" --skills=elder_care
+echo; echo "# Who is near the resident who called first? (busy volunteers are left out by default)"
+run nearby --lat=30.8703 --lng=120.0933 --limit=5 --units
+run nearby --lat=30.8703 --lng=120.0933 --certificates=medical --duty=on,busy
+echo; echo "# A standing pairing: this volunteer looks after Wang Guifen every month."
+run pair --volunteer="$v1" --name="Wang Guifen" --phone=13857201234 --community=wx-aiguo \
+  --compound=aiguo-xincun --recurrence=monthly --high-age --lives-alone --notes="First Sunday"
+run volunteers --community=wx-aiguo
 echo; echo "# The Python example (an app backend) does the same over grpcio:"
 /usr/bin/python3 clients/python/yiyuan_example.py --server="$YIYUAN_SERVER" --token-file=var/admin.token
 
