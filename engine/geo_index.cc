@@ -102,32 +102,27 @@ int64_t Grid::ClippedArea(int64_t row, int64_t col, int64_t r) const {
 
 double Grid::BoundOutside(GeoPoint center, int64_t row0, int64_t row1, int64_t col0,
                           int64_t col1) const {
-  double bound = kInf;
   // Points in rows south or north of the rectangle differ in latitude by at least the
   // distance to its edge.
-  if (row0 > min_row_) {
-    bound = std::min(bound, LatBoundMeters(std::max(0.0, center.lat - row0 * lat_step_deg_)));
-  }
-  if (row1 < max_row_) {
-    bound = std::min(bound, LatBoundMeters(std::max(0.0, (row1 + 1) * lat_step_deg_ - center.lat)));
-  }
+  double dlat = kInf;
+  if (row0 > min_row_) dlat = std::min(dlat, center.lat - row0 * lat_step_deg_);
+  if (row1 < max_row_) dlat = std::min(dlat, (row1 + 1) * lat_step_deg_ - center.lat);
   // The rest lie in the rectangle's rows, west or east of it. The grid does not wrap at
   // +-180, so a point far west in the grid may be near across the antimeridian: its true
   // longitude difference is the shorter way round.
-  const bool west = col0 > min_col_;
-  const bool east = col1 < max_col_;
-  if (west || east) {
+  double dlng = kInf;
+  if (col0 > min_col_) {
+    dlng = std::min(dlng, std::min(center.lng - col0 * lng_step_deg_, 180 - center.lng));
+  }
+  if (col1 < max_col_) {
+    dlng = std::min(dlng, std::min((col1 + 1) * lng_step_deg_ - center.lng, 180 + center.lng));
+  }
+  double bound = std::isinf(dlat) ? kInf : LatBoundMeters(std::max(0.0, dlat));
+  if (!std::isinf(dlng)) {
     const double band_lo = std::max(-kMaxLatDeg, row0 * lat_step_deg_);
     const double band_hi = std::min(kMaxLatDeg, (row1 + 1) * lat_step_deg_);
     if (band_lo <= band_hi) {
-      if (west) {
-        const double d = std::min(center.lng - col0 * lng_step_deg_, 180 - center.lng);
-        bound = std::min(bound, LngBoundMeters(center.lat, band_lo, band_hi, d));
-      }
-      if (east) {
-        const double d = std::min((col1 + 1) * lng_step_deg_ - center.lng, 180 + center.lng);
-        bound = std::min(bound, LngBoundMeters(center.lat, band_lo, band_hi, d));
-      }
+      bound = std::min(bound, LngBoundMeters(center.lat, band_lo, band_hi, std::max(0.0, dlng)));
     }
   }
   return std::isinf(bound) ? bound : Understate(bound);
