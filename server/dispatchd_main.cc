@@ -277,6 +277,7 @@ int Run(int argc, char** argv) {
   v1::PointsService::Service points;
 
   Metrics metrics(&redis);
+  metrics.AddSource([&roster] { return roster.MetricsText(); });
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -110,7 +110,12 @@ std::string Metrics::Render() const {
       "# TYPE yiyuan_redis_pool_open gauge\n", "yiyuan_redis_pool_open ", r.open, "\n",
       "# HELP yiyuan_redis_pool_idle Idle Redis connections in the pool.\n",
       "# TYPE yiyuan_redis_pool_idle gauge\n", "yiyuan_redis_pool_idle ", r.idle, "\n");
+  for (const auto& source : sources_) out += source();
   return out;
+}
+
+void Metrics::AddSource(std::function<std::string()> source) {
+  sources_.push_back(std::move(source));
 }
 
 absl::Status Metrics::Serve(const std::string& address) {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -39,6 +40,11 @@ class Metrics {
   std::string address() const { return address_; }
   void Stop();
 
+  // Adds a producer of more exposition text (complete HELP/TYPE/sample lines),
+  // rendered after the built-in metrics. Call before Serve(); `source` must be
+  // thread-safe and outlive this.
+  void AddSource(std::function<std::string()> source);
+
   // Records one finished call.
   void Record(const std::string& method, int code, double seconds);
   // The exposition text.
@@ -58,6 +64,7 @@ class Metrics {
   const RedisClient* const redis_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, MethodStats> methods_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<std::string()>> sources_;
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;
   std::string address_;

@@ -157,6 +157,26 @@ Roster::Stats Roster::stats() const {
   return s;
 }
 
+std::string Roster::MetricsText() const {
+  Stats s = stats();
+  auto metric = [](absl::string_view name, absl::string_view type, absl::string_view help,
+                   int64_t value) {
+    return absl::StrCat("# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name,
+                        " ", value, "\n");
+  };
+  return absl::StrCat(
+      metric("yiyuan_roster_indexed", "gauge",
+             "On-duty volunteers and placed units in the live geo index.", s.indexed),
+      metric("yiyuan_roster_stream_entries_total", "counter",
+             "Event and location-feed entries read by the roster.", s.events_read),
+      metric("yiyuan_roster_records_applied_total", "counter",
+             "Volunteer and unit records applied to the roster.", s.records_applied),
+      metric("yiyuan_roster_locations_applied_total", "counter",
+             "Location fixes applied to the roster.", s.locations_applied),
+      metric("yiyuan_roster_read_errors_total", "counter",
+             "Failed reads of the streams or the district set.", s.read_errors));
+}
+
 absl::Status Roster::RefreshDistricts(absl::Time deadline) {
   absl::StatusOr<RedisValue> names =
       redis_->Command({"SMEMBERS", std::string(keys::kDistricts)}, deadline);

@@ -98,6 +98,8 @@ class Roster {
     int64_t read_errors = 0;
   };
   Stats stats() const;
+  // The stats as Prometheus exposition text.
+  std::string MetricsText() const;
 
  private:
   struct District {
