@@ -12,6 +12,10 @@ void FieldViolations::Add(absl::string_view field, absl::string_view description
   violations_.push_back({std::string(field), std::string(description)});
 }
 
+void FieldViolations::AddFrom(const absl::Status& status) {
+  for (FieldViolation& f : ViolationsFromStatus(status)) violations_.push_back(std::move(f));
+}
+
 absl::Status FieldViolations::ToStatus() const {
   if (violations_.empty()) return absl::OkStatus();
   std::string message =

@@ -21,6 +21,9 @@ class FieldViolations {
  public:
   // Records that `field` is invalid because `description`.
   void Add(absl::string_view field, absl::string_view description);
+  // Records the violations that `status` carries (see ViolationsFromStatus); none for
+  // OK or any other kind of status.
+  void AddFrom(const absl::Status& status);
   bool empty() const { return violations_.empty(); }
   const std::vector<FieldViolation>& violations() const { return violations_; }
 

@@ -9,9 +9,6 @@
 namespace yiyuan {
 namespace {
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
 // Roles that may read requests: everyone but kiosks.
 constexpr std::initializer_list<Role> kReaders = {Role::kOperator, Role::kIntake,
                                                   Role::kVolunteerApp, Role::kResidentApp,
@@ -67,30 +64,20 @@ grpc::Status IntakeService::ListRequests(grpc::ServerContext* context,
   absl::StatusOr<std::string> district =
       ResolveDistrict(*p, "district", req->district(), env_->default_district);
   if (!district.ok()) return ToGrpcStatus(district.status());
-  if (req->page_size() < 0) {
-    return ToGrpcStatus(InvalidField("page_size", "must not be negative"));
-  }
-  int page_size = req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
-  absl::StatusOr<RequestFilter> filter = FilterFromProto(*req, *district);
-  if (!filter.ok()) return ToGrpcStatus(filter.status());
   // The fingerprint covers the resolved district so a token cannot cross districts.
   v1::ListRequestsRequest resolved = *req;
   resolved.set_district(*district);
-  std::string fingerprint = FilterFingerprint(resolved);
-  std::optional<int64_t> cursor;
-  if (!req->page_token().empty()) {
-    absl::StatusOr<int64_t> c = DecodePageToken(req->page_token(), fingerprint);
-    if (!c.ok()) return ToGrpcStatus(c.status());
-    cursor = *c;
-  }
-  absl::StatusOr<RequestPage> page = store_->List(*filter, cursor, page_size, deadline);
+  absl::StatusOr<Paging> paging = PagingOf(resolved);
+  if (!paging.ok()) return ToGrpcStatus(paging.status());
+  absl::StatusOr<RequestFilter> filter = FilterFromProto(*req, *district);
+  if (!filter.ok()) return ToGrpcStatus(filter.status());
+  absl::StatusOr<RequestPage> page =
+      store_->List(*filter, paging->cursor, paging->page_size, deadline);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const HelpRequest& r : page->requests) {
     ToProto(r, p->SeesResidentContact(), resp->add_requests());
   }
-  if (page->next_cursor.has_value()) {
-    resp->set_next_page_token(EncodePageToken(*page->next_cursor, fingerprint));
-  }
+  resp->set_next_page_token(paging->NextToken(page->next_cursor));
   return grpc::Status::OK;
 }
 

@@ -1,5 +1,6 @@
 #include "server/page_token.h"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -53,6 +54,26 @@ absl::StatusOr<int64_t> DecodePageToken(const std::string& token,
     return InvalidField("page_token", "was issued for different filters");
   }
   return cursor;
+}
+
+absl::StatusOr<Paging> PagingOf(const google::protobuf::Message& request, int default_size,
+                                int max_size) {
+  const google::protobuf::Descriptor* d = request.GetDescriptor();
+  const google::protobuf::Reflection* r = request.GetReflection();
+  const auto* size_field = d->FindFieldByName("page_size");
+  const auto* token_field = d->FindFieldByName("page_token");
+  Paging paging;
+  int requested = size_field != nullptr ? r->GetInt32(request, size_field) : 0;
+  if (requested < 0) return InvalidField("page_size", "must not be negative");
+  paging.page_size = requested == 0 ? default_size : std::min(requested, max_size);
+  paging.fingerprint = FilterFingerprint(request);
+  std::string token = token_field != nullptr ? r->GetString(request, token_field) : "";
+  if (!token.empty()) {
+    absl::StatusOr<int64_t> c = DecodePageToken(token, paging.fingerprint);
+    if (!c.ok()) return c.status();
+    paging.cursor = *c;
+  }
+  return paging;
 }
 
 }  // namespace yiyuan

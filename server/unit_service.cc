@@ -9,9 +9,6 @@
 namespace yiyuan {
 namespace {
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
 constexpr std::initializer_list<Role> kEditors = {Role::kOperator, Role::kAdmin};
 constexpr std::initializer_list<Role> kReaders = {Role::kOperator, Role::kIntake,
                                                   Role::kVolunteerApp, Role::kResidentApp,
@@ -29,15 +26,10 @@ grpc::Status UnitService::CreateUnit(grpc::ServerContext* context,
   if (!district.ok()) return ToGrpcStatus(district.status());
   FieldViolations v;
   if (!req->unit_id().empty()) {
-    for (const FieldViolation& f :
-         ViolationsFromStatus(ValidateClientUnitId("unit_id", req->unit_id()))) {
-      v.Add(f.field, f.description);
-    }
+    v.AddFrom(ValidateClientUnitId("unit_id", req->unit_id()));
   }
   UnitSpec spec = UnitSpecFromProto(req->unit());
-  for (const FieldViolation& f : ViolationsFromStatus(ValidateUnitSpec("unit", *district, spec))) {
-    v.Add(f.field, f.description);
-  }
+  v.AddFrom(ValidateUnitSpec("unit", *district, spec));
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
   if (absl::Status s = roster_->Follow(*district, deadline); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<Unit> u =
@@ -71,25 +63,17 @@ grpc::Status UnitService::ListUnits(grpc::ServerContext* context,
   absl::StatusOr<std::string> district =
       ResolveDistrict(*p, "district", req->district(), env_->default_district);
   if (!district.ok()) return ToGrpcStatus(district.status());
-  if (req->page_size() < 0) return ToGrpcStatus(InvalidField("page_size", "must not be negative"));
-  absl::StatusOr<UnitFilter> filter = FilterFromProto(*req, *district);
-  if (!filter.ok()) return ToGrpcStatus(filter.status());
   v1::ListUnitsRequest resolved = *req;
   resolved.set_district(*district);
-  std::string fingerprint = FilterFingerprint(resolved);
-  std::optional<int64_t> cursor;
-  if (!req->page_token().empty()) {
-    absl::StatusOr<int64_t> c = DecodePageToken(req->page_token(), fingerprint);
-    if (!c.ok()) return ToGrpcStatus(c.status());
-    cursor = *c;
-  }
-  int page_size = req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
-  absl::StatusOr<Page<Unit>> page = units_->List(*filter, cursor, page_size, deadline);
+  absl::StatusOr<Paging> paging = PagingOf(resolved);
+  if (!paging.ok()) return ToGrpcStatus(paging.status());
+  absl::StatusOr<UnitFilter> filter = FilterFromProto(*req, *district);
+  if (!filter.ok()) return ToGrpcStatus(filter.status());
+  absl::StatusOr<Page<Unit>> page =
+      units_->List(*filter, paging->cursor, paging->page_size, deadline);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const Unit& u : page->items) ToProto(u, resp->add_units());
-  if (page->next_cursor.has_value()) {
-    resp->set_next_page_token(EncodePageToken(*page->next_cursor, fingerprint));
-  }
+  resp->set_next_page_token(paging->NextToken(page->next_cursor));
   return grpc::Status::OK;
 }
 

@@ -127,19 +127,9 @@ absl::StatusOr<Unit> UnitStore::Get(absl::string_view id, absl::Time deadline) {
 absl::StatusOr<std::vector<Unit>> UnitStore::GetMany(absl::string_view district,
                                                      const std::vector<std::string>& ids,
                                                      absl::Time deadline) {
-  std::vector<Unit> out;
-  if (ids.empty()) return out;
-  std::vector<std::vector<std::string>> commands;
-  for (const std::string& id : ids) commands.push_back({"HGETALL", keys::Unit(district, id)});
-  absl::StatusOr<std::vector<RedisValue>> replies = redis_->Pipeline(commands, deadline);
-  if (!replies.ok()) return replies.status();
-  for (const RedisValue& r : *replies) {
-    absl::StatusOr<Unit> u = UnitFromFields(HashFields(r));
-    if (absl::IsNotFound(u.status())) continue;
-    if (!u.ok()) return u.status();
-    out.push_back(*std::move(u));
-  }
-  return out;
+  std::vector<std::string> hashes;
+  for (const std::string& id : ids) hashes.push_back(keys::Unit(district, id));
+  return FetchRecords<Unit>(redis_, hashes, UnitFromFields, deadline);
 }
 
 absl::StatusOr<Page<Unit>> UnitStore::List(const UnitFilter& f, std::optional<int64_t> cursor,
@@ -157,15 +147,7 @@ absl::StatusOr<Page<Unit>> UnitStore::List(const UnitFilter& f, std::optional<in
   if (!reply.ok()) return reply.status();
   absl::StatusOr<ScanPage> scan = ScanPageOf(*reply);
   if (!scan.ok()) return scan.status();
-  Page<Unit> page;
-  int64_t next = 0;
-  if (absl::SimpleAtoi(scan->next_cursor, &next)) page.next_cursor = next;
-  for (const HashFields& fields : scan->records) {
-    absl::StatusOr<Unit> u = UnitFromFields(fields);
-    if (!u.ok()) return u.status();
-    page.items.push_back(*std::move(u));
-  }
-  return page;
+  return PageFromScan<Unit>(*scan, UnitFromFields);
 }
 
 absl::StatusOr<Unit> UnitStore::Update(

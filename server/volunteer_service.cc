@@ -12,8 +12,6 @@
 namespace yiyuan {
 namespace {
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 constexpr int kDefaultNearby = 20;
 constexpr int kMaxNearby = 200;
 constexpr double kDefaultRadiusM = 5000;
@@ -64,10 +62,6 @@ absl::Status CheckLocation(absl::string_view field, const v1::LatLng& p, bool pr
   if (present) loc = LatLng{p.lat(), p.lng()};
   checks::Location(v, field, loc, required);
   return v.ToStatus();
-}
-
-int PageSize(int requested) {
-  return requested == 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
 }
 
 }  // namespace
@@ -130,25 +124,17 @@ grpc::Status VolunteerService::ListVolunteers(grpc::ServerContext* context,
   absl::StatusOr<std::string> district =
       ResolveDistrict(*p, "district", req->district(), env_->default_district);
   if (!district.ok()) return ToGrpcStatus(district.status());
-  if (req->page_size() < 0) return ToGrpcStatus(InvalidField("page_size", "must not be negative"));
-  absl::StatusOr<VolunteerFilter> filter = FilterFromProto(*req, *district);
-  if (!filter.ok()) return ToGrpcStatus(filter.status());
   v1::ListVolunteersRequest resolved = *req;
   resolved.set_district(*district);
-  std::string fingerprint = FilterFingerprint(resolved);
-  std::optional<int64_t> cursor;
-  if (!req->page_token().empty()) {
-    absl::StatusOr<int64_t> c = DecodePageToken(req->page_token(), fingerprint);
-    if (!c.ok()) return ToGrpcStatus(c.status());
-    cursor = *c;
-  }
+  absl::StatusOr<Paging> paging = PagingOf(resolved);
+  if (!paging.ok()) return ToGrpcStatus(paging.status());
+  absl::StatusOr<VolunteerFilter> filter = FilterFromProto(*req, *district);
+  if (!filter.ok()) return ToGrpcStatus(filter.status());
   absl::StatusOr<Page<Volunteer>> page =
-      volunteers_->List(*filter, cursor, PageSize(req->page_size()), deadline);
+      volunteers_->List(*filter, paging->cursor, paging->page_size, deadline);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const Volunteer& v : page->items) ToProto(v, ViewFor(*p, v.id), resp->add_volunteers());
-  if (page->next_cursor.has_value()) {
-    resp->set_next_page_token(EncodePageToken(*page->next_cursor, fingerprint));
-  }
+  resp->set_next_page_token(paging->NextToken(page->next_cursor));
   return grpc::Status::OK;
 }
 
@@ -198,7 +184,7 @@ grpc::Status VolunteerService::SetDutyStatus(grpc::ServerContext* context,
   absl::StatusOr<std::string> id = SubjectVolunteer(*p, "volunteer_id", req->volunteer_id());
   if (!id.ok()) {
     if (!absl::IsInvalidArgument(id.status())) return ToGrpcStatus(id.status());
-    for (const FieldViolation& f : ViolationsFromStatus(id.status())) v.Add(f.field, f.description);
+    v.AddFrom(id.status());
   }
   DutyStatus status = DutyStatusFromNumber(req->status());
   checks::RequiredEnum(v, "status", status);
@@ -231,7 +217,7 @@ grpc::Status VolunteerService::ReportLocation(grpc::ServerContext* context,
   }
   if (absl::Status s = CheckLocation("location", req->location(), req->has_location(), true);
       !s.ok()) {
-    for (const FieldViolation& f : ViolationsFromStatus(s)) v.Add(f.field, f.description);
+    v.AddFrom(s);
   }
   const int64_t now_ms = absl::ToUnixMillis(env_->clock->Now());
   if (req->fix_time_ms() < 0) {
@@ -249,7 +235,7 @@ grpc::Status VolunteerService::ReportLocation(grpc::ServerContext* context,
       district = *d;
       unit_id = req->unit_id();
     } else {
-      for (const FieldViolation& f : ViolationsFromStatus(d.status())) v.Add(f.field, f.description);
+      v.AddFrom(d.status());
     }
     if (p->role == Role::kVolunteerApp) crew_member = p->volunteer_id;
   } else {
@@ -259,7 +245,7 @@ grpc::Status VolunteerService::ReportLocation(grpc::ServerContext* context,
       volunteer_id = *id;
       district = std::string(DistrictPrefix(*id));
     } else {
-      for (const FieldViolation& f : ViolationsFromStatus(id.status())) v.Add(f.field, f.description);
+      v.AddFrom(id.status());
     }
   }
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
@@ -291,7 +277,7 @@ grpc::Status VolunteerService::FindNearbyVolunteers(grpc::ServerContext* context
   if (!district.ok()) return ToGrpcStatus(district.status());
   FieldViolations v;
   if (absl::Status s = CheckLocation("center", req->center(), req->has_center(), true); !s.ok()) {
-    for (const FieldViolation& f : ViolationsFromStatus(s)) v.Add(f.field, f.description);
+    v.AddFrom(s);
   }
   if (req->limit() < 0) v.Add("limit", "must not be negative");
   if (!std::isfinite(req->max_radius_m()) || req->max_radius_m() < 0) {
@@ -299,9 +285,7 @@ grpc::Status VolunteerService::FindNearbyVolunteers(grpc::ServerContext* context
   }
   absl::StatusOr<CandidateQuery> query = QueryFromProto(*req);
   if (!query.ok()) {
-    for (const FieldViolation& f : ViolationsFromStatus(query.status())) {
-      v.Add(f.field, f.description);
-    }
+    v.AddFrom(query.status());
   }
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
   int k = req->limit() == 0 ? kDefaultNearby : std::min(req->limit(), kMaxNearby);

@@ -204,20 +204,9 @@ absl::StatusOr<Volunteer> VolunteerStore::Get(absl::string_view id, absl::Time d
 
 absl::StatusOr<std::vector<Volunteer>> VolunteerStore::GetMany(
     absl::string_view district, const std::vector<std::string>& ids, absl::Time deadline) {
-  std::vector<Volunteer> out;
-  if (ids.empty()) return out;
-  std::vector<std::vector<std::string>> commands;
-  commands.reserve(ids.size());
-  for (const std::string& id : ids) commands.push_back({"HGETALL", keys::Volunteer(district, id)});
-  absl::StatusOr<std::vector<RedisValue>> replies = redis_->Pipeline(commands, deadline);
-  if (!replies.ok()) return replies.status();
-  for (const RedisValue& r : *replies) {
-    absl::StatusOr<Volunteer> v = VolunteerFromFields(HashFields(r));
-    if (absl::IsNotFound(v.status())) continue;
-    if (!v.ok()) return v.status();
-    out.push_back(*std::move(v));
-  }
-  return out;
+  std::vector<std::string> hashes;
+  for (const std::string& id : ids) hashes.push_back(keys::Volunteer(district, id));
+  return FetchRecords<Volunteer>(redis_, hashes, VolunteerFromFields, deadline);
 }
 
 absl::StatusOr<Page<Volunteer>> VolunteerStore::List(const VolunteerFilter& f,
@@ -269,15 +258,7 @@ absl::StatusOr<Page<Volunteer>> VolunteerStore::List(const VolunteerFilter& f,
   if (!reply.ok()) return reply.status();
   absl::StatusOr<ScanPage> scan = ScanPageOf(*reply);
   if (!scan.ok()) return scan.status();
-  Page<Volunteer> page;
-  int64_t next = 0;
-  if (absl::SimpleAtoi(scan->next_cursor, &next)) page.next_cursor = next;
-  for (const HashFields& fields : scan->records) {
-    absl::StatusOr<Volunteer> v = VolunteerFromFields(fields);
-    if (!v.ok()) return v.status();
-    page.items.push_back(*std::move(v));
-  }
-  return page;
+  return PageFromScan<Volunteer>(*scan, VolunteerFromFields);
 }
 
 absl::StatusOr<Volunteer> VolunteerStore::Update(

@@ -41,12 +41,6 @@ struct VolunteerFilter {
   std::string external_id;
 };
 
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::optional<int64_t> next_cursor;  // Continue after this sequence number.
-};
-
 // What ReportLocation did.
 struct StoredFix {
   bool stored = false;    // False when the fix was ignored.
