@@ -133,9 +133,7 @@ absl::Status ValidateUnitSpec(absl::string_view prefix, absl::string_view distri
       std::string at = absl::StrCat(prefix, ".member_volunteer_ids[", i, "]");
       absl::StatusOr<std::string> d = DistrictOfVolunteerId(at, members[i]);
       if (!d.ok()) {
-        for (const FieldViolation& f : ViolationsFromStatus(d.status())) {
-          v.Add(f.field, f.description);
-        }
+        v.AddFrom(d.status());
       } else if (*d != district) {
         v.Add(at, absl::StrCat("is not a volunteer of district ", district));
       } else if (std::find(members.begin(), members.begin() + i, members[i]) !=
@@ -162,7 +160,7 @@ absl::Status ValidatePairing(absl::string_view district, Pairing& p,
   checks::District(v, "district", district);
   absl::StatusOr<std::string> d = DistrictOfVolunteerId("volunteer_id", p.volunteer_id);
   if (!d.ok()) {
-    for (const FieldViolation& f : ViolationsFromStatus(d.status())) v.Add(f.field, f.description);
+    v.AddFrom(d.status());
   } else if (*d != district) {
     v.Add("volunteer_id", absl::StrCat("is not a volunteer of district ", district));
   }
