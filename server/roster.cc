@@ -86,12 +86,13 @@ void Roster::Apply(const Unit& u) {
   ApplyLocked(u.district, u.id, Indexable(u), u.spec.location.value_or(LatLng{}), CandidateOf(u));
 }
 
-void Roster::ApplyLocation(absl::string_view district, bool, absl::string_view id,
+bool Roster::ApplyLocation(absl::string_view district, bool, absl::string_view id,
                            LatLng location, int64_t time_ms, int64_t revision) {
   absl::MutexLock lock(&mu_);
   District& d = DistrictLocked(district);
   Candidate* c = d.index.MutableValue(id);
-  if (c == nullptr || c->revision >= revision) return;
+  if (c == nullptr) return false;
+  if (c->revision >= revision) return true;
   c->revision = revision;
   c->location_time_ms = time_ms;
   if (d.index.Move(id, ToGeo(location)).ok()) {
@@ -99,6 +100,7 @@ void Roster::ApplyLocation(absl::string_view district, bool, absl::string_view i
   } else {
     d.index.Remove(id);
   }
+  return true;
 }
 
 absl::Status Roster::Follow(absl::string_view district, absl::Time deadline) {
@@ -303,17 +305,10 @@ absl::Status Roster::ReadOnce() {
       }
       bool is_unit = f.str("k") == "u";
       const std::string& id = f.str("id");
-      bool known;
-      {
-        absl::MutexLock lock(&mu_);
-        District& d = DistrictLocked(cursor->district);
-        known = d.index.FindValue(id) != nullptr || d.tombstones.contains(id);
-      }
-      if (known) {
-        ApplyLocation(cursor->district, is_unit, id, LatLng{f.number("lat"), f.number("lng")},
-                      f.integer("ms"), f.integer("rev"));
-      } else {
-        // Not indexed yet (e.g. went busy without a location, then reported one).
+      if (!ApplyLocation(cursor->district, is_unit, id, LatLng{f.number("lat"), f.number("lng")},
+                         f.integer("ms"), f.integer("rev"))) {
+        // Not indexed (e.g. a van's first fix): read the record; revisions keep a copy
+        // older than what is held from being applied.
         (is_unit ? units : volunteers).push_back(id);
       }
     }

@@ -65,8 +65,10 @@ class Roster {
   // Applies a record just read from Redis.
   void Apply(const Volunteer& v);
   void Apply(const Unit& u);
-  // Applies a location fix of volunteer (`is_unit` false) or unit `id`.
-  void ApplyLocation(absl::string_view district, bool is_unit, absl::string_view id,
+  // Applies a location fix of volunteer (`is_unit` false) or unit `id`. Returns false
+  // when `id` is not indexed: the fix may have made it indexable (a van's first fix, a
+  // busy volunteer's first location), so the caller reads the record and applies it.
+  bool ApplyLocation(absl::string_view district, bool is_unit, absl::string_view id,
                      LatLng location, int64_t time_ms, int64_t revision);
   // Makes sure `district` is followed here and, by adding it to the set of known
   // districts (one Redis write, once per district and process), by every instance.

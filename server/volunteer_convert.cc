@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/field_checks.h"
@@ -133,7 +134,10 @@ absl::StatusOr<std::string> ApplyVolunteerMask(const google::protobuf::FieldMask
     } else if (path == "skills") {
       profile.skills = given.skills;
     } else if (path == "certificates") {
-      if (!may_set_certificates && given.certificates != profile.certificates) {
+      std::vector<Certificate> wanted = given.certificates, held = profile.certificates;
+      std::sort(wanted.begin(), wanted.end());
+      std::sort(held.begin(), held.end());
+      if (!may_set_certificates && wanted != held) {
         return absl::PermissionDeniedError(
             "certificates are verified and changed only by an operator");
       }
@@ -156,11 +160,8 @@ absl::StatusOr<VolunteerFilter> FilterFromProto(const v1::ListVolunteersRequest&
   f.district = std::string(district);
   f.community_id = p.community_id();
   checks::Id(v, "community_id", f.community_id, 64, /*required=*/false);
-  std::vector<std::string> skill = {p.skill()};
-  if (!p.skill().empty()) {
-    checks::Tokens(v, "skill", skill, 1);
-    f.token = skill[0];
-  }
+  f.token = absl::AsciiStrToLower(absl::StripAsciiWhitespace(p.skill()));
+  checks::Id(v, "skill", f.token, 32, /*required=*/false);
   if (p.certificate() != 0) {
     Certificate c = CertificateFromNumber(p.certificate());
     if (c == Certificate::kUnknown) v.Add("certificate", "is not a known value");

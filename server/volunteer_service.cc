@@ -256,8 +256,17 @@ grpc::Status VolunteerService::ReportLocation(grpc::ServerContext* context,
   if (!fix.ok()) return ToGrpcStatus(fix.status());
   if (fix->stored) {
     bool is_unit = !unit_id.empty();
-    roster_->ApplyLocation(district, is_unit, is_unit ? unit_id : volunteer_id, loc,
-                           fix->time_ms, fix->revision);
+    if (!roster_->ApplyLocation(district, is_unit, is_unit ? unit_id : volunteer_id, loc,
+                                fix->time_ms, fix->revision)) {
+      // Not indexed before this fix (a van's first position, a busy volunteer's first
+      // location): read the record so the caller finds it at once.
+      if (is_unit) {
+        if (absl::StatusOr<Unit> u = units_->Get(unit_id, deadline); u.ok()) roster_->Apply(*u);
+      } else if (absl::StatusOr<Volunteer> vol = volunteers_->Get(volunteer_id, deadline);
+                 vol.ok()) {
+        roster_->Apply(*vol);
+      }
+    }
   }
   resp->set_stored(fix->stored);
   resp->set_next_report_s(fix->stored ? kReportEveryS : kReportIdleS);

@@ -1,5 +1,6 @@
 #include "server/volunteer_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -70,6 +71,21 @@ absl::StatusOr<Pairing> PairingFromFields(const HashFields& f) {
   p.recurrence = ParseRecurrence(doc.value("recurrence", "")).value_or(Recurrence::kUnspecified);
   p.notes = doc.value("notes", "");
   return p;
+}
+
+// Whether `v` passes every filter of `f` (the same tests list_scan.lua makes).
+bool Matches(const Volunteer& v, const VolunteerFilter& f) {
+  const VolunteerProfile& p = v.profile;
+  auto has = [](const auto& list, const auto& item) {
+    return std::find(list.begin(), list.end(), item) != list.end();
+  };
+  return (f.phone.empty() || p.phone == f.phone) &&
+         (f.external_id.empty() || p.external_id == f.external_id) &&
+         (f.community_id.empty() || p.home_community_id == f.community_id) &&
+         (f.token.empty() || has(CapabilityTokens(p), f.token)) &&
+         (!f.certificate.has_value() || has(p.certificates, *f.certificate)) &&
+         (!f.duty.has_value() || v.duty == *f.duty) &&
+         (f.team_id.empty() || has(v.team_ids, f.team_id));
 }
 
 }  // namespace
@@ -230,10 +246,7 @@ absl::StatusOr<Page<Volunteer>> VolunteerStore::List(const VolunteerFilter& f,
     if (!found.ok()) return found.status();
     Page<Volunteer> page;
     for (Volunteer& v : *found) {
-      bool keep = (f.phone.empty() || v.profile.phone == f.phone) &&
-                  (f.community_id.empty() || v.profile.home_community_id == f.community_id) &&
-                  (!f.duty.has_value() || v.duty == *f.duty);
-      if (keep) page.items.push_back(std::move(v));
+      if (Matches(v, f)) page.items.push_back(std::move(v));
     }
     std::sort(page.items.begin(), page.items.end(),
               [](const Volunteer& a, const Volunteer& b) { return a.create_time_ms < b.create_time_ms; });
