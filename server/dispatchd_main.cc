@@ -64,6 +64,10 @@ ABSL_FLAG(int, max_call_ms, 5000, "longest any call waits on Redis, whatever its
 ABSL_FLAG(int, drain_timeout_ms, 10000,
           "on SIGTERM/SIGINT, how long in-flight calls may finish before they are cancelled");
 ABSL_FLAG(int, max_threads, 64, "most gRPC handler threads");
+ABSL_FLAG(int, min_pollers, 2, "gRPC handler threads kept waiting for calls");
+ABSL_FLAG(int, max_pollers, 16,
+          "most idle gRPC handler threads kept; more idle ones exit (too few makes "
+          "threads start and stop with every burst of calls)");
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write the gRPC address (host:port) here (for scripts and tests)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
@@ -286,6 +290,10 @@ int Run(int argc, char** argv) {
   grpc::ResourceQuota quota("dispatchd");
   quota.SetMaxThreads(absl::GetFlag(FLAGS_max_threads));
   builder.SetResourceQuota(quota);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+                              absl::GetFlag(FLAGS_min_pollers));
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              absl::GetFlag(FLAGS_max_pollers));
   builder.experimental().SetInterceptorCreators(metrics.InterceptorCreators());
   builder.RegisterService(&intake);
   builder.RegisterService(&admin);

@@ -72,8 +72,19 @@ void Roster::ApplyLocked(absl::string_view district, const std::string& id, bool
     d.tombstones.erase(id);
     return;
   }
-  d.index.Remove(id);
-  d.tombstones[id] = {rev, clock_->Now()};
+  // Only a removal needs a tombstone: an id that was never indexed cannot be brought
+  // back by an older copy (any indexable copy was applied when it was written).
+  if (d.index.Remove(id)) d.tombstones[id] = {rev, clock_->Now()};
+}
+
+bool Roster::HasRevision(absl::string_view district, absl::string_view id, int64_t revision) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = districts_.find(district);
+  if (it == districts_.end()) return false;
+  const District& d = *it->second;
+  if (const Candidate* c = d.index.FindValue(id)) return c->revision >= revision;
+  auto t = d.tombstones.find(id);
+  return t != d.tombstones.end() && t->second.first >= revision;
 }
 
 void Roster::Apply(const Volunteer& v) {
@@ -296,11 +307,15 @@ absl::Status Roster::ReadOnce() {
       HashFields f(entry.elements[1]);
       if (is_events) {
         const std::string& type = f.str("type");
-        if (absl::StartsWith(type, "volunteer.") && f.has("volunteer")) {
-          volunteers.push_back(f.str("volunteer"));
-        } else if (absl::StartsWith(type, "unit.") && f.has("unit")) {
-          units.push_back(f.str("unit"));
-        }
+        // A new volunteer is off duty: nothing to index. A change this roster already
+        // holds (its own instance's write) needs no second read.
+        if (type == "volunteer.registered") continue;
+        bool is_volunteer = absl::StartsWith(type, "volunteer.") && f.has("volunteer");
+        bool is_unit = absl::StartsWith(type, "unit.") && f.has("unit");
+        if (!is_volunteer && !is_unit) continue;
+        const std::string& id = f.str(is_unit ? "unit" : "volunteer");
+        if (f.has("rev") && HasRevision(cursor->district, id, f.integer("rev"))) continue;
+        (is_unit ? units : volunteers).push_back(id);
         continue;
       }
       bool is_unit = f.str("k") == "u";
@@ -325,6 +340,7 @@ absl::Status Roster::ReadOnce() {
 
 void Roster::Run() {
   absl::Time next_refresh = absl::Now() + options_.district_refresh;
+  absl::Time next_prune = absl::Now() + options_.tombstone_ttl / 2;
   while (!stop_) {
     bool have_new;
     {
@@ -336,6 +352,9 @@ void Roster::Run() {
         read_errors_.fetch_add(1, std::memory_order_relaxed);
       }
       next_refresh = absl::Now() + options_.district_refresh;
+    }
+    if (absl::Now() >= next_prune) {
+      next_prune = absl::Now() + options_.tombstone_ttl / 2;
       absl::Time cutoff = clock_->Now() - options_.tombstone_ttl;
       absl::MutexLock lock(&mu_);
       for (auto& [name, d] : districts_) {

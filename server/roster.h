@@ -117,6 +117,8 @@ class Roster {
   };
 
   District& DistrictLocked(absl::string_view district) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True when the roster holds `id` (or its removal) at `revision` or later.
+  bool HasRevision(absl::string_view district, absl::string_view id, int64_t revision) const;
   void ApplyLocked(absl::string_view district, const std::string& id, bool indexable,
                    LatLng location, Candidate c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadDistrict(const std::string& district, absl::Time deadline);

@@ -11,7 +11,8 @@
 -- is not a van; PERMISSION_DENIED for a reporter who is not in the van's crew.
 local kind, lat, lng = ARGV[1], ARGV[2], ARGV[3]
 local fix_ms = tonumber(ARGV[4])
-if fix_ms == 0 then
+local now_fix = fix_ms == 0
+if now_fix then
   local t = redis.call('TIME')
   fix_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
@@ -34,6 +35,9 @@ else
   if f[3] ~= '1' then return {0} end
   id, loc_ms = f[1], tonumber(f[5]) or 0
 end
+-- A fix taken "now" is newer than anything stored, even within the same millisecond;
+-- a device's own fix time must be later than the stored one.
+if now_fix and fix_ms <= loc_ms then fix_ms = loc_ms + 1 end
 if fix_ms <= loc_ms then return {0} end
 
 local ms = string.format('%d', fix_ms)

@@ -110,12 +110,12 @@ if ARGV[15] == '1' then
     redis.call('HSET', key, 'lat', lat, 'lng', lng, 'loc_ms', now_ms)
   end
 end
-redis.call('HINCRBY', key, 'rev', 1)
+local rev = redis.call('HINCRBY', key, 'rev', 1)
 if ARGV[9] == '1' and redis.call('HEXISTS', key, 'lat') == 1 then
   redis.call('SADD', KEYS[3], id)
 else
   redis.call('SREM', KEYS[3], id)
 end
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[16], '*', 'type', 'unit.' .. outcome,
-           'unit', id, 'kind', kind, 'actor', ARGV[17])
+           'unit', id, 'kind', kind, 'actor', ARGV[17], 'rev', rev)
 return reply(outcome, key)

@@ -45,7 +45,7 @@ elseif redis.call('HEXISTS', KEYS[1], 'lat') == 1 then
   redis.call('SADD', KEYS[2], id)
 end
 redis.call('HSET', KEYS[1], 'duty', status, 'update_ms', now_ms)
-redis.call('HINCRBY', KEYS[1], 'rev', 1)
+local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'type', 'volunteer.duty',
-           'volunteer', id, 'status', status, 'from', cur[2], 'actor', ARGV[6])
+           'volunteer', id, 'status', status, 'from', cur[2], 'actor', ARGV[6], 'rev', rev)
 return reply('changed')

@@ -21,7 +21,7 @@ local t = redis.call('TIME')
 local now_ms = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 redis.call('HSET', KEYS[1], 'doc', ARGV[3], 'phone_hash', ARGV[4], 'community', ARGV[5],
            'tokens', ARGV[6], 'certs', ARGV[7], 'capacity', ARGV[8], 'update_ms', now_ms)
-redis.call('HINCRBY', KEYS[1], 'rev', 1)
+local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'type', 'volunteer.updated',
-           'volunteer', cur[3], 'actor', ARGV[10], 'fields', ARGV[11])
+           'volunteer', cur[3], 'actor', ARGV[10], 'fields', ARGV[11], 'rev', rev)
 return redis.call('HGETALL', KEYS[1])
