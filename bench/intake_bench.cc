@@ -14,14 +14,9 @@
 // so only EVALSHA/EVAL are client round trips) and dispatchd's own
 // yiyuan_redis_round_trips_total. run_intake_bench.sh drives it.
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/client_unary_call.h>
-#include <grpcpp/impl/rpc_method.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -31,23 +26,21 @@
 #include <memory>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/match.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/load_phase.h"
 #include "server/flag_names.h"
 #include "yiyuan/v1/intake.grpc.pb.h"
 
@@ -73,73 +66,15 @@ ABSL_FLAG(std::string, district, "", "district to submit into; empty means the t
 namespace yiyuan {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// What one call did.
-struct CallResult {
-  bool ok = false;
-  bool folded = false;  // A submit answered as a replay or a duplicate.
-  std::string error;
-};
-
-// Makes calls of one kind from one thread. Not thread-safe: one per thread.
-class Caller {
- public:
-  virtual ~Caller() = default;
-  virtual CallResult Call() = 0;
-};
-
-void PrepareContext(const std::string& token, grpc::ClientContext* ctx) {
-  ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-}
-
-std::string DescribeError(const grpc::Status& s) {
-  return absl::StrCat("code ", static_cast<int>(s.error_code()), ": ", s.error_message());
-}
-
-// grpc.health.v1.Health/Check with service "" through the generic blocking-call path,
-// the same one generated stubs use, so the floor carries no codegen advantage.
-class HealthCaller : public Caller {
- public:
-  HealthCaller(std::shared_ptr<grpc::Channel> channel, const std::string& token)
-      : channel_(std::move(channel)),
-        method_("/grpc.health.v1.Health/Check", grpc::internal::RpcMethod::NORMAL_RPC, channel_),
-        token_(token) {}
-
-  CallResult Call() override {
-    // HealthCheckRequest{service: ""} serializes to no bytes; a valid (non-null) empty
-    // buffer still has to be sent as the one request message.
-    grpc::Slice empty("");
-    grpc::ByteBuffer request(&empty, 1);
-    grpc::ByteBuffer response;
-    grpc::ClientContext ctx;
-    PrepareContext(token_, &ctx);
-    grpc::Status s = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
-        channel_.get(), method_, &ctx, request, &response);
-    CallResult r;
-    if (!s.ok()) {
-      r.error = DescribeError(s);
-      return r;
-    }
-    // HealthCheckResponse{status: SERVING} is field 1, varint 1.
-    std::vector<grpc::Slice> slices;
-    std::string body;
-    if (response.Valid() && response.Dump(&slices).ok()) {
-      for (const grpc::Slice& sl : slices) {
-        body.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-      }
-    }
-    r.ok = body == std::string("\x08\x01", 2);
-    if (!r.ok) r.error = "health status is not SERVING";
-    return r;
-  }
-
- private:
-  std::shared_ptr<grpc::Channel> channel_;
-  grpc::internal::RpcMethod method_;
-  const std::string token_;
-};
+using bench::CallerFactory;
+using bench::CallResult;
+using bench::CpuMicrosPerCall;
+using bench::Fixed;
+using bench::JsonNumber;
+using bench::JsonString;
+using bench::Minus;
+using bench::Percent;
+using bench::PhaseStats;
 
 // Numbers submissions: request ids and resident phones unique within the run, and
 // (by a random run tag and phone base) very unlikely to meet an earlier run's.
@@ -176,7 +111,8 @@ class SubmitSequence {
   std::atomic<int64_t> next_{0};
 };
 
-class SubmitCaller : public Caller {
+// Flags a submit answered as a replay or a duplicate.
+class SubmitCaller : public bench::Caller {
  public:
   SubmitCaller(std::shared_ptr<grpc::Channel> channel, const std::string& token,
                SubmitSequence* sequence, uint64_t seed)
@@ -189,15 +125,15 @@ class SubmitCaller : public Caller {
     sequence_->Fill(rng_, &request_);
     v1::SubmitRequestResponse response;
     grpc::ClientContext ctx;
-    PrepareContext(token_, &ctx);
+    bench::PrepareContext(token_, &ctx);
     grpc::Status s = stub_->SubmitRequest(&ctx, request_, &response);
     CallResult r;
     if (!s.ok()) {
-      r.error = DescribeError(s);
+      r.error = bench::DescribeError(s);
       return r;
     }
     r.ok = true;
-    r.folded = response.replayed() || !response.duplicate_of().empty();
+    r.flagged = response.replayed() || !response.duplicate_of().empty();
     return r;
   }
 
@@ -209,36 +145,12 @@ class SubmitCaller : public Caller {
   v1::SubmitRequestRequest request_;
 };
 
-using CallerFactory =
-    std::function<std::unique_ptr<Caller>(int thread, std::shared_ptr<grpc::Channel>)>;
-
-// CPU seconds used by this process and by dispatchd (nullopt: unknown).
-struct CpuSample {
-  double client = 0;
-  std::optional<double> server;
-};
-
 // What redis-server says (INFO cpu stats commandstats).
 struct RedisSample {
   std::map<std::string, int64_t> calls;  // Per command, e.g. "evalsha".
   std::map<std::string, int64_t> usec;   // Time spent in each command, µs.
   double cpu_seconds = 0;                // used_cpu_user + used_cpu_sys.
   int64_t forks = 0;                     // total_forks (RDB saves, AOF rewrites).
-};
-
-struct PhaseStats {
-  int64_t ok = 0;
-  int64_t errors = 0;
-  int64_t folded = 0;
-  std::string first_error;
-  double seconds = 0;
-  double p50_ms = 0;
-  double p99_ms = 0;
-  double mean_ms = 0;
-  CpuSample cpu;  // Used during the phase.
-
-  int64_t calls() const { return ok + errors; }
-  double calls_per_second() const { return seconds > 0 ? ok / seconds : 0; }
 };
 
 // One concurrency level's results.
@@ -278,59 +190,8 @@ struct Row {
   }
 };
 
-double SecondsOf(const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; }
-
-double ClientCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return SecondsOf(u.ru_utime) + SecondsOf(u.ru_stime);
-}
-
-// utime + stime of `pid` from /proc (all its threads).
-std::optional<double> ProcessCpuSeconds(int pid) {
-  if (pid <= 0) return std::nullopt;
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return std::nullopt;
-  // Fields after "(comm)" start at field 3 (state); utime and stime are fields 14, 15.
-  std::vector<std::string> f = absl::StrSplit(stat.substr(paren + 2), ' ');
-  int64_t utime = 0;
-  int64_t stime = 0;
-  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) || !absl::SimpleAtoi(f[12], &stime)) {
-    return std::nullopt;
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// Runs `command` with popen and returns its standard output, or nullopt if it fails.
-std::optional<std::string> RunCommand(const std::string& command) {
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  if (pclose(p) != 0) return std::nullopt;
-  return out;
-}
-
-std::string ShellQuote(absl::string_view s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  return q + "'";
-}
-
 std::optional<RedisSample> ReadRedis(const std::string& socket) {
-  if (socket.empty()) return std::nullopt;
-  std::optional<std::string> out =
-      RunCommand(absl::StrCat("redis-cli -s ", ShellQuote(socket), " INFO cpu stats commandstats"));
+  std::optional<std::string> out = bench::RedisInfo(socket, "cpu stats commandstats");
   if (!out.has_value()) return std::nullopt;
   RedisSample r;
   for (absl::string_view line : absl::StrSplit(*out, '\n')) {
@@ -375,157 +236,28 @@ RedisSample Subtract(const RedisSample& after, const RedisSample& before) {
   return d;
 }
 
-// yiyuan_redis_round_trips_total from dispatchd's /metrics (curl, else python3).
-std::optional<double> ReadRoundTrips(std::string url) {
-  if (url.empty()) return std::nullopt;
-  if (!absl::StartsWith(url, "http://")) url = absl::StrCat("http://", url);
-  if (absl::StrContains(absl::string_view(url).substr(7), "/") == false) {
-    absl::StrAppend(&url, "/metrics");
-  }
-  std::optional<std::string> text =
-      RunCommand(absl::StrCat("curl -fsS --max-time 5 ", ShellQuote(url), " 2>/dev/null"));
-  if (!text.has_value()) {
-    text = RunCommand(absl::StrCat(
-        "python3 -c 'import sys, urllib.request; "
-        "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' ",
-        ShellQuote(url), " 2>/dev/null"));
-  }
+// yiyuan_redis_round_trips_total from dispatchd's /metrics.
+std::optional<double> ReadRoundTrips(const std::string& url) {
+  std::optional<std::string> text = bench::FetchMetrics(url);
   if (!text.has_value()) return std::nullopt;
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-    double v = 0;
-    if (absl::ConsumePrefix(&line, "yiyuan_redis_round_trips_total ") &&
-        absl::SimpleAtod(absl::StripAsciiWhitespace(line), &v)) {
-      return v;
-    }
-  }
-  return std::nullopt;
-}
-
-CpuSample SampleCpu() {
-  CpuSample s;
-  s.client = ClientCpuSeconds();
-  s.server = ProcessCpuSeconds(absl::GetFlag(FLAGS_server_pid));
-  return s;
-}
-
-std::optional<double> Minus(const std::optional<double>& a, const std::optional<double>& b) {
-  if (!a.has_value() || !b.has_value()) return std::nullopt;
-  return *a - *b;
-}
-
-double Percentile(const std::vector<int64_t>& sorted_ns, double q) {
-  if (sorted_ns.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted_ns.size())));
-  rank = std::clamp<size_t>(rank, 1, sorted_ns.size());
-  return static_cast<double>(sorted_ns[rank - 1]) / 1e6;
-}
-
-// Runs `clients` threads, each with its own caller on channels[i % channels.size()],
-// for `duration`; returns what they saw. CPU use is sampled around the phase.
-PhaseStats RunPhase(const std::vector<std::shared_ptr<grpc::Channel>>& channels, int clients,
-                    absl::Duration duration, const CallerFactory& factory) {
-  struct PerThread {
-    std::vector<int64_t> latency_ns;
-    int64_t errors = 0;
-    int64_t folded = 0;
-    std::string first_error;
-    Clock::time_point finished;
-  };
-  std::vector<PerThread> per(clients);
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  Clock::time_point end;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < clients; ++i) {
-    threads.emplace_back([&, i] {
-      std::unique_ptr<Caller> caller = factory(i, channels[i % channels.size()]);
-      PerThread& me = per[i];
-      me.latency_ns.reserve(1 << 16);
-      ready.fetch_add(1);
-      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      Clock::time_point now = Clock::now();
-      while (now < end) {
-        CallResult r = caller->Call();
-        Clock::time_point done = Clock::now();
-        if (r.ok) {
-          me.latency_ns.push_back(
-              std::chrono::duration_cast<std::chrono::nanoseconds>(done - now).count());
-          if (r.folded) ++me.folded;
-        } else {
-          if (me.errors++ == 0) me.first_error = r.error;
-        }
-        now = done;
-      }
-      me.finished = now;
-    });
-  }
-  while (ready.load() < clients) std::this_thread::yield();
-  CpuSample cpu_before = SampleCpu();
-  Clock::time_point start = Clock::now();
-  end = start + absl::ToChronoNanoseconds(duration);
-  go.store(true, std::memory_order_release);
-  for (std::thread& t : threads) t.join();
-  CpuSample cpu_after = SampleCpu();
-
-  PhaseStats s;
-  std::vector<int64_t> all;
-  Clock::time_point last = start;
-  for (PerThread& p : per) {
-    all.insert(all.end(), p.latency_ns.begin(), p.latency_ns.end());
-    s.errors += p.errors;
-    s.folded += p.folded;
-    if (s.first_error.empty()) s.first_error = p.first_error;
-    last = std::max(last, p.finished);
-  }
-  std::sort(all.begin(), all.end());
-  s.ok = static_cast<int64_t>(all.size());
-  s.seconds = std::chrono::duration<double>(last - start).count();
-  s.p50_ms = Percentile(all, 0.50);
-  s.p99_ms = Percentile(all, 0.99);
-  double sum = 0;
-  for (int64_t v : all) sum += static_cast<double>(v);
-  s.mean_ms = all.empty() ? 0 : sum / static_cast<double>(all.size()) / 1e6;
-  s.cpu.client = cpu_after.client - cpu_before.client;
-  s.cpu.server = Minus(cpu_after.server, cpu_before.server);
-  return s;
-}
-
-std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int n) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < n; ++i) {
-    grpc::ChannelArguments args;
-    // Channels with equal arguments would share one subchannel, i.e. one connection.
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("yiyuan.bench.channel", i);
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-  }
-  return channels;
+  return bench::MetricValue(*text, "yiyuan_redis_round_trips_total");
 }
 
 // Warms up, then measures a phase; exits the program if every warm-up call failed.
 PhaseStats WarmAndRun(const std::vector<std::shared_ptr<grpc::Channel>>& channels, int clients,
                       const char* what, const CallerFactory& factory,
                       const std::function<void()>& before_measuring) {
-  PhaseStats warm =
-      RunPhase(channels, clients, absl::Seconds(absl::GetFlag(FLAGS_warmup_seconds)), factory);
-  if (warm.ok == 0) {
-    std::fprintf(stderr, "intake_bench: every %s call failed during warm-up; first error: %s\n",
-                 what, warm.first_error.c_str());
+  bench::PhaseOptions options;
+  options.duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  options.server_pid = absl::GetFlag(FLAGS_server_pid);
+  absl::StatusOr<PhaseStats> stats =
+      bench::WarmAndRun(channels, clients, what, absl::Seconds(absl::GetFlag(FLAGS_warmup_seconds)),
+                        options, factory, before_measuring);
+  if (!stats.ok()) {
+    std::fprintf(stderr, "intake_bench: %s\n", std::string(stats.status().message()).c_str());
     std::exit(1);
   }
-  before_measuring();
-  return RunPhase(channels, clients, absl::Seconds(absl::GetFlag(FLAGS_seconds)), factory);
-}
-
-std::string Fixed(double v, int digits) { return absl::StrFormat("%.*f", digits, v); }
-std::string Fixed(const std::optional<double>& v, int digits) {
-  return v.has_value() ? Fixed(*v, digits) : "–";
-}
-std::string Percent(double ratio) { return absl::StrFormat("%.0f%%", ratio * 100); }
-
-std::optional<double> CpuMicrosPerCall(const std::optional<double>& seconds, const PhaseStats& p) {
-  if (!seconds.has_value() || p.calls() == 0) return std::nullopt;
-  return *seconds * 1e6 / static_cast<double>(p.calls());
+  return *std::move(stats);
 }
 
 // A target is met when its figure, as printed (two decimals), is within the bound.
@@ -608,8 +340,8 @@ std::string Markdown(const std::vector<Row>& rows, const std::string& label) {
             p->errors, " of ", p->calls(), " calls failed (first: ", p->first_error, ")"));
       }
     }
-    if (r.submit.folded > 0) {
-      notes.push_back(absl::StrCat("c=", r.clients, ": ", r.submit.folded,
+    if (r.submit.flagged > 0) {
+      notes.push_back(absl::StrCat("c=", r.clients, ": ", r.submit.flagged,
                                    " submits were answered as replays/duplicates"));
     }
     if (r.redis.has_value() && r.redis->forks > 0) {
@@ -623,35 +355,6 @@ std::string Markdown(const std::vector<Row>& rows, const std::string& label) {
     for (const std::string& n : notes) absl::StrAppend(&out, "- ", n, "\n");
   }
   return out;
-}
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      absl::StrAppend(&out, "\\", std::string(1, c));
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppend(&out, absl::StrFormat("\\u%04x", c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string JsonNumber(const std::optional<double>& v) {
-  return v.has_value() && std::isfinite(*v) ? absl::StrFormat("%.6g", *v) : "null";
-}
-
-std::string JsonPhase(const PhaseStats& p) {
-  return absl::StrCat(
-      "{\"ok\": ", p.ok, ", \"errors\": ", p.errors, ", \"folded\": ", p.folded,
-      ", \"first_error\": ", JsonString(p.first_error), ", \"seconds\": ", JsonNumber(p.seconds),
-      ", \"calls_per_second\": ", JsonNumber(p.calls_per_second()),
-      ", \"p50_ms\": ", JsonNumber(p.p50_ms), ", \"p99_ms\": ", JsonNumber(p.p99_ms),
-      ", \"mean_ms\": ", JsonNumber(p.mean_ms),
-      ", \"client_cpu_seconds\": ", JsonNumber(p.cpu.client),
-      ", \"server_cpu_seconds\": ", JsonNumber(p.cpu.server), "}");
 }
 
 std::string Json(const std::vector<Row>& rows, const std::string& label) {
@@ -674,7 +377,8 @@ std::string Json(const std::vector<Row>& rows, const std::string& label) {
     }
     items.push_back(absl::StrCat(
         "    {\"clients\": ", r.clients, ", \"channels\": ", r.channels,
-        ",\n     \"floor\": ", JsonPhase(r.floor), ",\n     \"submit\": ", JsonPhase(r.submit),
+        ",\n     \"floor\": ", bench::JsonPhase(r.floor, "folded"),
+        ",\n     \"submit\": ", bench::JsonPhase(r.submit, "folded"),
         ",\n     \"submit_to_floor_throughput\": ", JsonNumber(r.ratio()),
         ",\n     \"evalsha_eval_per_submit\": ", JsonNumber(r.PerSubmit(r.ScriptCalls())),
         ",\n     \"dispatchd_round_trips_per_submit\": ",
@@ -686,16 +390,6 @@ std::string Json(const std::vector<Row>& rows, const std::string& label) {
                       ",\n  \"results\": [\n", absl::StrJoin(items, ",\n"), "\n  ]\n}\n");
 }
 
-std::optional<std::string> ReadToken(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(ss.str()));
-  if (token.empty()) return std::nullopt;
-  return token;
-}
-
 int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Load generator for IntakeService.SubmitRequest against the gRPC floor.\n"
@@ -705,7 +399,7 @@ int Run(int argc, char** argv) {
   std::vector<char*> args_view = ArgvOf(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), args_view.data());
 
-  std::optional<std::string> token = ReadToken(absl::GetFlag(FLAGS_token_file));
+  std::optional<std::string> token = bench::ReadToken(absl::GetFlag(FLAGS_token_file));
   if (!token.has_value()) {
     std::fprintf(stderr, "intake_bench: --token-file: cannot read a token from \"%s\"\n",
                  absl::GetFlag(FLAGS_token_file).c_str());
@@ -746,13 +440,13 @@ int Run(int argc, char** argv) {
     row.clients = clients;
     row.channels = std::min(clients, absl::GetFlag(FLAGS_channels));
     std::vector<std::shared_ptr<grpc::Channel>> channels =
-        MakeChannels(absl::GetFlag(FLAGS_server), row.channels);
+        bench::MakeChannels(absl::GetFlag(FLAGS_server), row.channels);
     std::fprintf(stderr, "intake_bench: %d clients on %d connections: Health/Check...\n", clients,
                  row.channels);
     row.floor = WarmAndRun(
         channels, clients, "Health/Check",
         [&](int, std::shared_ptr<grpc::Channel> ch) {
-          return std::make_unique<HealthCaller>(std::move(ch), *token);
+          return std::make_unique<bench::HealthCaller>(std::move(ch), *token);
         },
         [] {});
 
