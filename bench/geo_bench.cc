@@ -3,7 +3,7 @@
 //
 //   geo_bench [--redis-socket=PATH] [--points=100000] [--queries=10000] [--k=16]
 //       [--side-m=20000] [--redis-radii-m=1000,300] [--box-queries=500]
-//       [--cell-sizes=62.5,88,125,177,250]
+//       [--cell-sizes=62.5,88,125,177,250] [--passes=3]
 //
 // Points are uniform in a square of --side-m around Huzhou (30.87 N, 120.09 E). They go
 // into a GeoIndex<int64_t> with default options and, with GEOADD, into the Redis at
@@ -38,6 +38,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -60,6 +61,9 @@ ABSL_FLAG(int, box_queries, 500,
 ABSL_FLAG(std::string, cell_sizes, "62.5,88,125,177,250",
           "GeoIndex cell sizes (m) to compare on the same queries; empty skips it");
 ABSL_FLAG(uint64_t, seed, 1, "seed for points and centres");
+ABSL_FLAG(int, passes, 3,
+          "timed passes over the centres for each GeoIndex figure; the pass with the median "
+          "p99 is reported");
 
 namespace yiyuan {
 namespace {
@@ -292,8 +296,9 @@ int Run(int argc, char** argv) {
   const int queries = absl::GetFlag(FLAGS_queries);
   const int k = absl::GetFlag(FLAGS_k);
   const double side_m = absl::GetFlag(FLAGS_side_m);
-  if (n < 1 || queries < 1 || k < 1 || !(side_m > 0)) {
-    std::fprintf(stderr, "geo_bench: need --points, --queries, --k >= 1 and --side-m > 0\n");
+  if (n < 1 || queries < 1 || k < 1 || !(side_m > 0) || absl::GetFlag(FLAGS_passes) < 1) {
+    std::fprintf(stderr,
+                 "geo_bench: need --points, --queries, --k, --passes >= 1 and --side-m > 0\n");
     return 2;
   }
   const std::vector<double> radii = ParseList("redis-radii-m", absl::GetFlag(FLAGS_redis_radii_m));
@@ -330,7 +335,51 @@ int Run(int argc, char** argv) {
   const double heap_per_entry =
       static_cast<double>(HeapInUse() - heap_before) / static_cast<double>(n);
 
-  std::uniform_real_distribution<double> step(-0.0003, 0.0003);  // Up to ~35 m.
+  // Times Nearest on every centre, --passes times after a warm-up, and returns the pass
+  // with the median p99 (a shared machine's hiccups land in one pass, not in all), with
+  // every pass's p99 in `p99s`.
+  const int passes = absl::GetFlag(FLAGS_passes);
+  auto run_index = [&](const GeoIndex<int64_t>& idx, std::vector<double>* p99s) {
+    for (int i = 0; i < std::min(queries, 1000); ++i) {
+      if (idx.Nearest(centers[i], k).empty()) std::abort();
+    }
+    std::vector<Latency> runs;
+    for (int pass = 0; pass < passes; ++pass) {
+      std::vector<double> us;
+      us.reserve(centers.size());
+      for (const GeoPoint& c : centers) {
+        const SteadyClock::time_point t = SteadyClock::now();
+        std::vector<GeoIndex<int64_t>::Hit> hits = idx.Nearest(c, k);
+        us.push_back(MicrosSince(t));
+        if (hits.empty()) std::abort();
+      }
+      runs.push_back(Summarize(std::move(us)));
+    }
+    std::sort(runs.begin(), runs.end(),
+              [](const Latency& a, const Latency& b) { return a.p99 < b.p99; });
+    if (p99s != nullptr) {
+      for (const Latency& l : runs) p99s->push_back(l.p99);
+    }
+    return runs[runs.size() / 2];
+  };
+  // The answers to compare with Redis's, outside any timing.
+  auto answers_of = [&](const GeoIndex<int64_t>& idx) {
+    std::vector<Answer> answers;
+    for (const GeoPoint& c : centers) {
+      Answer a;
+      for (const auto& h : idx.Nearest(c, k)) a.push_back({*h.id, h.distance_m});
+      answers.push_back(std::move(a));
+    }
+    return answers;
+  };
+  std::fprintf(stderr, "geo_bench: %d GeoIndex queries\n", queries);
+  std::vector<double> pass_p99s;
+  const Latency mine = run_index(index, &pass_p99s);
+  const std::vector<Answer> ours = answers_of(index);
+
+  // Every entry walks a little and back (as volunteers report positions), then the same
+  // queries again: the index after churn rather than fresh from a build.
+  std::uniform_real_distribution<double> step(-0.0003, 0.0003);  // Up to ~45 m.
   std::vector<GeoPoint> walked;
   for (const GeoPoint& p : points) walked.push_back({p.lat + step(rng), p.lng + step(rng)});
   start = SteadyClock::now();
@@ -338,28 +387,8 @@ int Run(int argc, char** argv) {
   for (int i = 0; i < n; ++i) (void)index.Move(ids[i], points[i]);
   const double move_ns = MicrosSince(start) * 1000 / (2.0 * n);
 
-  auto run_index = [&](const GeoIndex<int64_t>& idx, std::vector<Answer>* answers) {
-    for (int i = 0; i < std::min(queries, 1000); ++i) {
-      auto hits = idx.Nearest(centers[i], k);  // Warm-up.
-      if (hits.empty()) std::abort();
-    }
-    std::vector<double> us;
-    us.reserve(centers.size());
-    for (const GeoPoint& c : centers) {
-      const SteadyClock::time_point t = SteadyClock::now();
-      std::vector<GeoIndex<int64_t>::Hit> hits = idx.Nearest(c, k);
-      us.push_back(MicrosSince(t));
-      if (answers != nullptr) {
-        Answer a;
-        for (const auto& h : hits) a.push_back({*h.id, h.distance_m});
-        answers->push_back(std::move(a));
-      }
-    }
-    return Summarize(std::move(us));
-  };
-  std::fprintf(stderr, "geo_bench: %d GeoIndex queries\n", queries);
-  std::vector<Answer> ours;
-  const Latency mine = run_index(index, &ours);
+  std::fprintf(stderr, "geo_bench: %d GeoIndex queries after %d moves\n", queries, 2 * n);
+  const Latency after_moves = run_index(index, nullptr);
 
   // Redis: load with GEOADD, then each GEOSEARCH variant on the same centres.
   std::vector<RedisRun> redis_runs;
@@ -456,9 +485,14 @@ int Run(int argc, char** argv) {
       "like `%s`; %d query centres uniform in the same square; k = %d. GeoIndex with default "
       "options (cell %g m); Redis %s over a unix socket through `yiyuan::RedisClient`, one "
       "connection, one call at a time. Latencies are per call, measured by the caller, and "
-      "include ~%.0f ns of timer overhead.\n\n",
+      "include ~%.0f ns of timer overhead. Each GeoIndex figure is the pass with the median "
+      "p99 of %d passes over all centres (p99 of each pass for the first row: %s µs); Redis "
+      "makes one pass.\n\n",
       n, side_m / 1000, side_m / 1000, ids[0].c_str(), queries, k, defaults.cell_size_m,
-      redis_version.empty() ? "(not run)" : redis_version.c_str(), timer_ns);
+      redis_version.empty() ? "(not run)" : redis_version.c_str(), timer_ns, passes,
+      absl::StrJoin(pass_p99s, ", ", [](std::string* out, double v) {
+        absl::StrAppendFormat(out, "%.2f", v);
+      }).c_str());
 
   std::printf(
       "| method | calls | p50 µs | p99 µs | mean µs | Redis's own µs per call (INFO "
@@ -466,6 +500,8 @@ int Run(int argc, char** argv) {
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   std::printf("| `GeoIndex::Nearest(k = %d)` | %zu | %.2f | %.2f | %.2f | – | 1× | 1× |\n", k,
               mine.n, mine.p50, mine.p99, mine.mean);
+  std::printf("| the same, after %d Moves | %zu | %.2f | %.2f | %.2f | – | – | – |\n", 2 * n,
+              after_moves.n, after_moves.p50, after_moves.p99, after_moves.mean);
   for (const RedisRun& r : redis_runs) {
     std::printf("| %s | %zu | %.1f | %.1f | %.1f | %s | **%s** | **%s** |\n", r.label.c_str(),
                 r.latency.n, r.latency.p50, r.latency.p99, r.latency.mean,
@@ -503,7 +539,7 @@ int Run(int argc, char** argv) {
     std::printf("; Redis's sorted set takes %.0f bytes per member (`MEMORY USAGE`)",
                 *redis_bytes_per_member);
   }
-  std::printf(". Building costs %.0f ns per Upsert; a Move of up to ~35 m costs %.0f ns.\n\n",
+  std::printf(". Building costs %.0f ns per Upsert; a Move of up to ~45 m costs %.0f ns.\n\n",
               build_ns_per_entry, move_ns);
 
   if (!sweep.empty()) {
@@ -522,21 +558,21 @@ int Run(int argc, char** argv) {
   std::printf("Targets:\n\n");
   std::printf("- GeoIndex p99 ≤ 10 µs: **%s** (p99 %.2f µs).\n", mine.p99 <= 10 ? "met" : "not met",
               mine.p99);
-  if (!redis_runs.empty()) {
-    const RedisRun& ref = redis_runs.front();
-    const bool met = ref.latency.p50 >= 100 * mine.p50 && ref.latency.p99 >= 100 * mine.p99;
+  for (size_t i = 0; i < redis_runs.size(); ++i) {
+    const RedisRun& r = redis_runs[i];
+    const bool met = r.latency.p50 >= 100 * mine.p50 && r.latency.p99 >= 100 * mine.p99;
     std::printf(
-        "- ≥ 100× faster than %s as the caller sees it (p50 and p99): **%s** (p50 %s, p99 "
-        "%s).\n",
-        ref.label.c_str(), met ? "met" : "not met", Ratio(ref.latency.p50, mine.p50).c_str(),
-        Ratio(ref.latency.p99, mine.p99).c_str());
-    if (ref.server_us_per_call) {
+        "- ≥ 100× faster than %s%s, as the caller sees it (p50 and p99): **%s** (p50 %s, p99 %s)",
+        r.label.c_str(), i == 0 ? " (the reference)" : "", met ? "met" : "not met",
+        Ratio(r.latency.p50, mine.p50).c_str(), Ratio(r.latency.p99, mine.p99).c_str());
+    if (r.server_us_per_call) {
       std::printf(
-          "- Against Redis's own time inside the command alone (no round trip, no client): "
-          "%.1f µs per call against GeoIndex's mean %.2f µs — **%s**, which %s 100×.\n",
-          *ref.server_us_per_call, mine.mean, Ratio(*ref.server_us_per_call, mine.mean).c_str(),
-          *ref.server_us_per_call >= 100 * mine.mean ? "meets" : "does not meet");
+          "; against Redis's own time inside the command alone (no round trip, no client), "
+          "%.1f µs per call against GeoIndex's mean %.2f µs: %s, %s",
+          *r.server_us_per_call, mine.mean, Ratio(*r.server_us_per_call, mine.mean).c_str(),
+          *r.server_us_per_call >= 100 * mine.mean ? "met" : "not met");
     }
+    std::printf(".\n");
   }
   return 0;
 }

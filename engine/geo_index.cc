@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
 namespace yiyuan {
 namespace {
 
@@ -18,19 +21,17 @@ constexpr double kMaxLatDeg = 85;
 // are lowered by far more than that.
 double Understate(double bound_m) { return std::max(0.0, bound_m * (1 - 1e-9) - 1e-6); }
 
-// Lower bound on the distance between a point at latitude `lat_deg` and any point whose
-// latitude lies in [band_lo_deg, band_hi_deg] and whose longitude differs by at least
-// `dlng_deg` (already reduced to [0, 180]).
+// Lower bound on the distance between a point at a latitude of cosine `cos_lat` and any
+// point at a latitude of cosine at least `cos_min` whose longitude differs by at least
+// `dlng_deg` (the shorter way round).
 //
 // On the sphere hav(d/R) = hav(dlat) + cos(lat1) cos(lat2) hav(dlng) >=
-// cos(lat1) cos(lat2) hav(dlng), so sin(d/2R) >= sqrt(cos(lat1) cmin) sin(dlng/2), with
-// cmin the least cosine over the band (at one of its ends: cos is concave there).
-double LngBoundMeters(double lat_deg, double band_lo_deg, double band_hi_deg, double dlng_deg) {
-  if (dlng_deg <= 0) return 0;
-  const double cmin = std::max(
-      0.0, std::min(std::cos(band_lo_deg * kRadPerDeg), std::cos(band_hi_deg * kRadPerDeg)));
-  const double cq = std::max(0.0, std::cos(lat_deg * kRadPerDeg));
-  const double s = std::sqrt(cq * cmin) * std::sin(std::min(dlng_deg, 180.0) * kRadPerDeg / 2);
+// cos(lat1) cos(lat2) hav(dlng), so sin(d/2R) >= sqrt(cos(lat1) cos_min) sin(dlng/2). Over
+// a band of latitudes the least cosine is at one of its ends (cos is concave there).
+double LngBoundMeters(double cos_lat, double cos_min, double dlng_deg) {
+  if (!(dlng_deg > 0)) return 0;
+  const double s =
+      std::sqrt(cos_lat * cos_min) * std::sin(std::min(dlng_deg, 180.0) * kRadPerDeg / 2);
   return 2 * kEarthRadiusM * std::asin(std::min(1.0, s));
 }
 
@@ -55,6 +56,12 @@ UnitVector ToUnitVector(GeoPoint p) {
   const double lng = p.lng * kRadPerDeg;
   const double c = std::cos(lat);
   return UnitVector{c * std::cos(lng), c * std::sin(lng), std::sin(lat)};
+}
+
+absl::Status NotIndexableError(GeoPoint p) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("location: (", p.lat, ", ", p.lng,
+                   ") is not indexable: lat must be in [-85, 85] and lng in [-180, 180]"));
 }
 
 double MetersFromChordSquared(double chord_squared) {
@@ -100,32 +107,38 @@ int64_t Grid::ClippedArea(int64_t row, int64_t col, int64_t r) const {
   return rows > 0 && cols > 0 ? rows * cols : 0;
 }
 
-double Grid::BoundOutside(GeoPoint center, int64_t row0, int64_t row1, int64_t col0,
-                          int64_t col1) const {
+Grid::SideBounds Grid::BoundsOutside(GeoPoint center, int64_t row0, int64_t row1, int64_t col0,
+                                     int64_t col1) const {
+  SideBounds b{kInf, kInf, kInf, kInf};
   // Points in rows south or north of the rectangle differ in latitude by at least the
   // distance to its edge.
-  double dlat = kInf;
-  if (row0 > min_row_) dlat = std::min(dlat, center.lat - row0 * lat_step_deg_);
-  if (row1 < max_row_) dlat = std::min(dlat, (row1 + 1) * lat_step_deg_ - center.lat);
-  // The rest lie in the rectangle's rows, west or east of it. The grid does not wrap at
-  // +-180, so a point far west in the grid may be near across the antimeridian: its true
-  // longitude difference is the shorter way round.
-  double dlng = kInf;
-  if (col0 > min_col_) {
-    dlng = std::min(dlng, std::min(center.lng - col0 * lng_step_deg_, 180 - center.lng));
+  if (row0 > min_row_) {
+    b.south = Understate(LatBoundMeters(std::max(0.0, center.lat - row0 * lat_step_deg_)));
   }
-  if (col1 < max_col_) {
-    dlng = std::min(dlng, std::min((col1 + 1) * lng_step_deg_ - center.lng, 180 + center.lng));
+  if (row1 < max_row_) {
+    b.north = Understate(LatBoundMeters(std::max(0.0, (row1 + 1) * lat_step_deg_ - center.lat)));
   }
-  double bound = std::isinf(dlat) ? kInf : LatBoundMeters(std::max(0.0, dlat));
-  if (!std::isinf(dlng)) {
-    const double band_lo = std::max(-kMaxLatDeg, row0 * lat_step_deg_);
-    const double band_hi = std::min(kMaxLatDeg, (row1 + 1) * lat_step_deg_);
-    if (band_lo <= band_hi) {
-      bound = std::min(bound, LngBoundMeters(center.lat, band_lo, band_hi, std::max(0.0, dlng)));
+  // West and east of it, in its rows. The grid does not wrap at +-180, so a point far
+  // west in the grid may be near across the antimeridian: its true longitude difference
+  // is the shorter way round.
+  const bool west = col0 > min_col_;
+  const bool east = col1 < max_col_;
+  const double band_lo = std::max(-kMaxLatDeg, row0 * lat_step_deg_);
+  const double band_hi = std::min(kMaxLatDeg, (row1 + 1) * lat_step_deg_);
+  if ((west || east) && band_lo <= band_hi) {
+    const double cq = std::max(0.0, std::cos(center.lat * kRadPerDeg));
+    const double cmin =
+        std::max(0.0, std::min(std::cos(band_lo * kRadPerDeg), std::cos(band_hi * kRadPerDeg)));
+    if (west) {
+      const double d = std::min(center.lng - col0 * lng_step_deg_, 180 - center.lng);
+      b.west = Understate(LngBoundMeters(cq, cmin, d));
+    }
+    if (east) {
+      const double d = std::min((col1 + 1) * lng_step_deg_ - center.lng, 180 + center.lng);
+      b.east = Understate(LngBoundMeters(cq, cmin, d));
     }
   }
-  return std::isinf(bound) ? bound : Understate(bound);
+  return b;
 }
 
 double Grid::BoundToCell(GeoPoint center, int64_t row, int64_t col) const {
@@ -143,8 +156,10 @@ double Grid::BoundToCell(GeoPoint center, int64_t row, int64_t col) const {
   if (center.lng > lng_hi) dlng = std::min(center.lng - lng_hi, 360 - (center.lng - lng_lo));
   dlng = std::clamp(dlng, 0.0, 180.0);
 
-  return Understate(
-      std::max(LatBoundMeters(dlat), LngBoundMeters(center.lat, lat_lo, lat_hi, dlng)));
+  const double cq = std::max(0.0, std::cos(center.lat * kRadPerDeg));
+  const double cmin =
+      std::max(0.0, std::min(std::cos(lat_lo * kRadPerDeg), std::cos(lat_hi * kRadPerDeg)));
+  return Understate(std::max(LatBoundMeters(dlat), LngBoundMeters(cq, cmin, dlng)));
 }
 
 }  // namespace geo_index_internal

@@ -30,8 +30,8 @@ inline constexpr double kEarthRadiusM = 6371008.8;
 
 // Great-circle distance in metres on the sphere of radius kEarthRadiusM. Computed from
 // the chord between the two points' unit vectors, so it is monotonic in the chord: the
-// index ranks by chord and ranks exactly as this function does. Accurate to about 1e-9 m
-// for nearby points (well within 1e-6 relative of the haversine formula above 1 mm).
+// index ranks by chord and ranks exactly as this function does. Rounding error is about
+// 1e-9 m (more only for nearly antipodal points).
 double GreatCircleMeters(GeoPoint a, GeoPoint b);
 
 // True when both coordinates are finite, lat is in [-85, 85] and lng in [-180, 180].
@@ -57,9 +57,12 @@ namespace geo_index_internal {
 struct UnitVector {
   double x = 0;
   double y = 0;
-  double z = 1;
+  double z = 0;
 };
 UnitVector ToUnitVector(GeoPoint p);
+
+// INVALID_ARGUMENT naming "location", for a point that is not IsIndexable.
+absl::Status NotIndexableError(GeoPoint p);
 
 // Squared chord between two unit vectors: a strictly increasing function of their
 // great-circle distance.
@@ -80,6 +83,8 @@ double ChordSquaredCeilingForMeters(double meters);
 // Cell geometry shared by every GeoIndex: which cell holds a point, and rigorous lower
 // bounds on the distance from a query point to points in cells not yet examined.
 // Bounds are slightly understated (by 1 um plus 1e-9 relative) to absorb rounding.
+// Row r holds latitudes [r, r + 1) * the cell height in degrees, column c longitudes
+// [c, c + 1) * the cell width; with cells of at least 1 m both fit in 32 bits.
 class Grid {
  public:
   explicit Grid(const GeoIndexOptions& options);
@@ -103,10 +108,16 @@ class Grid {
   // the indexable rows and columns.
   int64_t ClippedArea(int64_t row, int64_t col, int64_t r) const;
 
-  // Lower bound, in metres, on the distance from `center` to any indexable point outside
-  // rows [row0, row1] x columns [col0, col1]; +infinity when no such point can exist.
-  double BoundOutside(GeoPoint center, int64_t row0, int64_t row1, int64_t col0,
-                      int64_t col1) const;
+  // Lower bounds, in metres, on the distance from `center` to any indexable point
+  // outside rows [row0, row1] x columns [col0, col1], by side: south (rows < row0),
+  // north (rows > row1), west and east (columns < col0 and > col1, within those rows).
+  // +infinity for a side that cannot hold a point.
+  struct SideBounds {
+    double south, north, west, east;
+    double Min() const { return std::min(std::min(south, north), std::min(west, east)); }
+  };
+  SideBounds BoundsOutside(GeoPoint center, int64_t row0, int64_t row1, int64_t col0,
+                           int64_t col1) const;
 
   // Lower bound, in metres, on the distance from `center` to any point in one cell.
   double BoundToCell(GeoPoint center, int64_t row, int64_t col) const;
@@ -134,7 +145,8 @@ class Grid {
 //
 // Not thread-safe: mutations need exclusive access; const methods may run concurrently
 // with each other. Pointers handed out (FindValue, MutableValue, Hit) stay valid until the
-// next mutation. Movable, not copyable. `Value` must be movable.
+// next mutation. Movable, not copyable. `Value` must be move-constructible and
+// move-assignable.
 template <typename Value>
 class GeoIndex {
  public:
@@ -252,9 +264,7 @@ template <typename Value>
 absl::Status GeoIndex<Value>::Upsert(absl::string_view id, GeoPoint p, Value value) {
   if (id.empty()) return absl::InvalidArgumentError("id: must not be empty");
   if (!IsIndexable(p)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("location: (", p.lat, ", ", p.lng,
-                     ") is not indexable: lat must be in [-85, 85] and lng in [-180, 180]"));
+    return geo_index_internal::NotIndexableError(p);
   }
   auto it = slots_.find(id);
   if (it != slots_.end()) {
@@ -272,9 +282,7 @@ absl::Status GeoIndex<Value>::Upsert(absl::string_view id, GeoPoint p, Value val
 template <typename Value>
 absl::Status GeoIndex<Value>::Move(absl::string_view id, GeoPoint p) {
   if (!IsIndexable(p)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("location: (", p.lat, ", ", p.lng,
-                     ") is not indexable: lat must be in [-85, 85] and lng in [-180, 180]"));
+    return geo_index_internal::NotIndexableError(p);
   }
   auto it = slots_.find(id);
   if (it == slots_.end()) return absl::NotFoundError(absl::StrCat("id: no entry \"", id, "\""));
@@ -442,33 +450,49 @@ std::vector<typename GeoIndex<Value>::Hit> GeoIndex<Value>::Search(
   };
 
   // Rings of cells at Chebyshev distance r from the centre's cell, clipped to the
-  // indexable rows and columns, until nothing outside them can be a hit.
+  // indexable rows and columns, until nothing outside them can be a hit. A side of a
+  // ring (its top or bottom row, or its columns between them) that the bounds of the
+  // previous ring place beyond the limit is skipped.
   const int64_t row0 = grid_.Row(center.lat);
   const int64_t col0 = grid_.Col(center.lng);
   const int64_t non_empty = static_cast<int64_t>(cells_.size());
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  Grid::SideBounds sides{0, 0, 0, 0};  // Of what lies outside the rings scanned.
+  double skipped = kInf;               // Least bound of a side skipped.
   for (int64_t r = 0;; ++r) {
+    const double limit = limit_m();
+    auto skip = [&](double side_bound) {
+      if (side_bound <= limit) return false;
+      skipped = std::min(skipped, side_bound);
+      return true;
+    };
+    const bool south = r > 0 && skip(sides.south);
+    const bool north = r > 0 && skip(sides.north);
+    const bool west = r > 0 && skip(sides.west);
+    const bool east = r > 0 && skip(sides.east);
     const int64_t lo_row = std::max(row0 - r, grid_.min_row());
     const int64_t hi_row = std::min(row0 + r, grid_.max_row());
     const int64_t lo_col = std::max(col0 - r, grid_.min_col());
     const int64_t hi_col = std::min(col0 + r, grid_.max_col());
     for (int64_t row = lo_row; row <= hi_row; ++row) {
       if (row == row0 - r || row == row0 + r) {
+        if ((row == row0 - r && south) || (row == row0 + r && north)) continue;
         for (int64_t col = lo_col; col <= hi_col; ++col) scan_cell(row, col);
       } else {
-        if (col0 - r >= grid_.min_col()) scan_cell(row, col0 - r);
-        if (col0 + r <= grid_.max_col()) scan_cell(row, col0 + r);
+        if (col0 - r >= grid_.min_col() && !west) scan_cell(row, col0 - r);
+        if (col0 + r <= grid_.max_col() && !east) scan_cell(row, col0 + r);
       }
     }
-    const double bound = grid_.BoundOutside(center, row0 - r, row0 + r, col0 - r, col0 + r);
+    sides = grid_.BoundsOutside(center, row0 - r, row0 + r, col0 - r, col0 + r);
+    const double bound = sides.Min();
     if (bound > limit_m() || std::isinf(bound)) {
-      report(std::min(bound, max_radius_m));
+      report(std::min({bound, skipped, max_radius_m}));
       break;
     }
     if (grid_.ClippedArea(row0, col0, r + 1) > non_empty) {
       // Sparse: the cells probed so far plus the next ring outnumber the non-empty cells,
       // so looking at each non-empty cell outside the rings (skipping those too far to
       // matter) is cheaper than going on. This bounds a query by O(non-empty cells).
-      double skipped = std::numeric_limits<double>::infinity();
       for (const auto& [key, items] : cells_) {
         const int64_t row = Grid::KeyRow(key);
         const int64_t col = Grid::KeyCol(key);

@@ -624,6 +624,39 @@ TEST(GeoIndex, DensePointsAcrossTheAntimeridianMatchBruteForce) {
   }
 }
 
+TEST(GeoIndex, FilterIsCalledAtMostOncePerEntry) {
+  const uint64_t seed = 11;
+  SCOPED_TRACE(absl::StrCat("seed ", seed));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> lat(-85, 85);
+  std::uniform_real_distribution<double> lng(-180, 180);
+  Index dense;
+  Index sparse;
+  PointMaker points(rng);
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(dense.Upsert(IdOf(i), points.Next(), i).ok());
+    if (i < 200) {
+      ASSERT_TRUE(sparse.Upsert(IdOf(i), {lat(rng), lng(rng)}, i).ok());
+    }
+  }
+  for (const Index* index : {&dense, &sparse}) {
+    for (int q = 0; q < 50; ++q) {
+      const GeoPoint center =
+          index == &dense ? points.InSquare(0.01) : GeoPoint{lat(rng), lng(rng)};
+      std::map<std::string, int> calls;
+      auto counting = [&](absl::string_view id, int value) {
+        ++calls[std::string(id)];
+        return value % 3 != 0;
+      };
+      index->Nearest(center, 1 + q % 20, kInf, counting);
+      for (const auto& [id, n] : calls) ASSERT_EQ(n, 1) << id;
+      calls.clear();
+      index->WithinRadius(center, 1000 * (q + 1), counting);
+      for (const auto& [id, n] : calls) ASSERT_EQ(n, 1) << id;
+    }
+  }
+}
+
 TEST(GeoIndex, KLargerThanSize) {
   const uint64_t seed = 5;
   SCOPED_TRACE(absl::StrCat("seed ", seed));
