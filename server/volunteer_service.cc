@@ -194,9 +194,8 @@ grpc::Status VolunteerService::SetDutyStatus(grpc::ServerContext* context,
   }
   checks::Location(v, "location", location, status == DutyStatus::kOn);
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
-  DutyOutcome outcome;
   absl::StatusOr<Volunteer> vol =
-      volunteers_->SetDuty(*id, status, location, p->token_id, deadline, &outcome);
+      volunteers_->SetDuty(*id, status, location, p->token_id, deadline, nullptr);
   if (!vol.ok()) return ToGrpcStatus(vol.status());
   roster_->Apply(*vol);
   ToProto(*vol, ViewFor(*p, *id), resp);
