@@ -20,13 +20,15 @@ struct Candidate {
   DutyStatus duty = DutyStatus::kOn;            // Volunteers only.
   int capacity = 1;
   int active_assignments = 0;
-  std::vector<std::string> tokens;  // Sorted skills, certificate tokens, equipment.
-  uint32_t certificates = 0;        // Bit n set for Certificate number n.
+  std::vector<std::string> tokens;             // Sorted skills, certificate tokens, equipment.
+  uint32_t certificates = 0;                   // Bit n set for Certificate number n.
   std::vector<AvailabilitySlot> availability;  // Volunteers; empty = always.
-  int64_t revision = 0;          // Of the record this was made from.
-  int64_t location_time_ms = 0;  // Of the indexed location.
+  int64_t revision = 0;                        // Of the record this was made from.
+  int64_t location_time_ms = 0;                // Of the indexed location.
 
-  int capacity_left() const { return capacity > active_assignments ? capacity - active_assignments : 0; }
+  int capacity_left() const {
+    return capacity > active_assignments ? capacity - active_assignments : 0;
+  }
 };
 
 // The candidate entry of a volunteer, and whether they belong in the index at all (on

@@ -29,8 +29,8 @@ TEST(AvailableAtTest, UsesShanghaiTimeAndIsoDays) {
   EXPECT_FALSE(AvailableAt({{1, 540, 600}}, t));  // End is exclusive.
   EXPECT_FALSE(AvailableAt({{2, 600, 700}}, t));
   // Sunday 23:59 local is Sunday 15:59 UTC.
-  absl::Time sunday = absl::FromCivil(absl::CivilSecond(2026, 11, 29, 15, 59, 0),
-                                      absl::UTCTimeZone());
+  absl::Time sunday =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 29, 15, 59, 0), absl::UTCTimeZone());
   EXPECT_TRUE(AvailableAt({{7, 1439, 1440}}, sunday));
   EXPECT_FALSE(AvailableAt({{1, 1439, 1440}}, sunday));
 }

@@ -15,10 +15,18 @@ using enum_names::Parse;
 
 constexpr std::array<absl::string_view, 5> kDutyNames = {"DUTY_STATUS_UNSPECIFIED", "OFF", "ON",
                                                          "BUSY", "UNKNOWN"};
-constexpr std::array<absl::string_view, 12> kCertificateNames = {
-    "CERTIFICATE_UNSPECIFIED", "LICENSED_SOCIAL_WORKER", "MEDICAL", "NURSE", "DRIVER",
-    "COUNSELLOR", "ELECTRICIAN", "FIRST_AID", "ELDER_CARE", "LEGAL_AID", "SIGN_LANGUAGE",
-    "UNKNOWN"};
+constexpr std::array<absl::string_view, 12> kCertificateNames = {"CERTIFICATE_UNSPECIFIED",
+                                                                 "LICENSED_SOCIAL_WORKER",
+                                                                 "MEDICAL",
+                                                                 "NURSE",
+                                                                 "DRIVER",
+                                                                 "COUNSELLOR",
+                                                                 "ELECTRICIAN",
+                                                                 "FIRST_AID",
+                                                                 "ELDER_CARE",
+                                                                 "LEGAL_AID",
+                                                                 "SIGN_LANGUAGE",
+                                                                 "UNKNOWN"};
 constexpr std::array<absl::string_view, 5> kUnitKindNames = {"UNIT_KIND_UNSPECIFIED", "STATION",
                                                              "VAN", "TEAM", "UNKNOWN"};
 

@@ -18,8 +18,18 @@ namespace yiyuan {
 
 enum class DutyStatus { kUnspecified = 0, kOff, kOn, kBusy, kUnknown };
 enum class Certificate {
-  kUnspecified = 0, kLicensedSocialWorker, kMedical, kNurse, kDriver, kCounsellor,
-  kElectrician, kFirstAid, kElderCare, kLegalAid, kSignLanguage, kUnknown
+  kUnspecified = 0,
+  kLicensedSocialWorker,
+  kMedical,
+  kNurse,
+  kDriver,
+  kCounsellor,
+  kElectrician,
+  kFirstAid,
+  kElderCare,
+  kLegalAid,
+  kSignLanguage,
+  kUnknown
 };
 enum class UnitKind { kUnspecified = 0, kStation, kVan, kTeam, kUnknown };
 
@@ -61,11 +71,11 @@ struct VolunteerProfile {
   std::string name;
   std::string phone;  // Normalised once validated.
   std::string home_community_id;
-  std::vector<std::string> skills;          // Sorted once validated.
-  std::vector<Certificate> certificates;    // Sorted once validated.
-  std::vector<std::string> languages;       // Sorted once validated.
+  std::vector<std::string> skills;             // Sorted once validated.
+  std::vector<Certificate> certificates;       // Sorted once validated.
+  std::vector<std::string> languages;          // Sorted once validated.
   std::vector<AvailabilitySlot> availability;  // Sorted once validated.
-  int capacity = 0;  // 0 on input means 1.
+  int capacity = 0;                            // 0 on input means 1.
 };
 
 // The skills and certificate tokens of `p`, sorted, without repeats: what required
@@ -74,13 +84,13 @@ std::vector<std::string> CapabilityTokens(const VolunteerProfile& p);
 
 // Dispatch statistics the server keeps about a volunteer.
 struct VolunteerStats {
-  int offers = 0;             // Offers received.
+  int offers = 0;  // Offers received.
   int offers_accepted = 0;
   int offers_answered = 0;    // Accepted, declined or expired.
   int assignments_ended = 0;  // Completed, no-show or released.
   int completed = 0;
   int no_shows = 0;
-  int recent_load = 0;        // Assignments accepted in the last 7 days.
+  int recent_load = 0;  // Assignments accepted in the last 7 days.
   int active_assignments = 0;
   int64_t last_offer_time_ms = 0;
   int64_t minutes_served = 0;
@@ -89,7 +99,7 @@ struct VolunteerStats {
 
 // A registered volunteer as stored.
 struct Volunteer {
-  std::string id;        // "<district>-v<n>".
+  std::string id;  // "<district>-v<n>".
   std::string district;
   VolunteerProfile profile;
   DutyStatus duty = DutyStatus::kOff;

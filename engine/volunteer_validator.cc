@@ -49,9 +49,8 @@ void CheckAvailability(FieldViolations& v, absl::string_view field,
     const AvailabilitySlot& a = slots[i - 1];
     const AvailabilitySlot& b = slots[i];
     if (a.day_of_week == b.day_of_week && b.start_minute < a.end_minute) {
-      v.Add(field, absl::StrCat("slots overlap on day ", a.day_of_week, " (", a.start_minute,
-                                "-", a.end_minute, " and ", b.start_minute, "-", b.end_minute,
-                                ")"));
+      v.Add(field, absl::StrCat("slots overlap on day ", a.day_of_week, " (", a.start_minute, "-",
+                                a.end_minute, " and ", b.start_minute, "-", b.end_minute, ")"));
       return;
     }
   }

@@ -35,7 +35,8 @@ TEST(ValidateVolunteerProfileTest, NormalisesAGoodProfile) {
   EXPECT_EQ(p.name, "王阿姨");
   EXPECT_EQ(p.phone, "13812345678");
   EXPECT_EQ(p.skills, (std::vector<std::string>{"cooking", "haircut"}));
-  EXPECT_EQ(p.certificates, (std::vector<Certificate>{Certificate::kMedical, Certificate::kDriver}));
+  EXPECT_EQ(p.certificates,
+            (std::vector<Certificate>{Certificate::kMedical, Certificate::kDriver}));
   EXPECT_EQ(p.availability[0].day_of_week, 1);
   EXPECT_EQ(p.capacity, 1);
 }
@@ -55,9 +56,9 @@ TEST(ValidateVolunteerProfileTest, NamesEveryBadField) {
   EXPECT_THAT(BadFields(s),
               ::testing::UnorderedElementsAre(
                   "volunteer.external_id", "volunteer.name", "volunteer.phone",
-                  "volunteer.home_community_id", "volunteer.skills[1]",
-                  "volunteer.certificates[0]", "volunteer.availability[0].day_of_week",
-                  "volunteer.availability[1].end_minute", "volunteer.capacity"));
+                  "volunteer.home_community_id", "volunteer.skills[1]", "volunteer.certificates[0]",
+                  "volunteer.availability[0].day_of_week", "volunteer.availability[1].end_minute",
+                  "volunteer.capacity"));
 }
 
 TEST(ValidateVolunteerProfileTest, OverlappingSlots) {
@@ -78,10 +79,10 @@ TEST(ValidateUnitSpecTest, StationNeedsALocationAndLeaderMustBeAMember) {
   u.leader_volunteer_id = "wuxing-v9";
   u.capacity = 101;
   absl::Status s = ValidateUnitSpec("unit", "wuxing", u);
-  EXPECT_THAT(BadFields(s), ::testing::UnorderedElementsAre(
-                                "unit.location", "unit.member_volunteer_ids[2]",
-                                "unit.member_volunteer_ids[3]", "unit.member_volunteer_ids[4]",
-                                "unit.leader_volunteer_id", "unit.capacity"));
+  EXPECT_THAT(BadFields(s),
+              ::testing::UnorderedElementsAre(
+                  "unit.location", "unit.member_volunteer_ids[2]", "unit.member_volunteer_ids[3]",
+                  "unit.member_volunteer_ids[4]", "unit.leader_volunteer_id", "unit.capacity"));
 }
 
 TEST(ValidateUnitSpecTest, VanMayHaveNoLocation) {
@@ -101,8 +102,8 @@ TEST(ValidatePairingTest, ChecksVolunteerAndResident) {
   p.resident.name = "李奶奶";
   p.resident.phone = "bad";
   absl::Status s = ValidatePairing("wuxing", p);
-  EXPECT_THAT(BadFields(s), ::testing::UnorderedElementsAre(
-                                "volunteer_id", "resident.phone", "resident.community_id"));
+  EXPECT_THAT(BadFields(s), ::testing::UnorderedElementsAre("volunteer_id", "resident.phone",
+                                                            "resident.community_id"));
 }
 
 TEST(IdsTest, DistrictsOfIds) {

@@ -52,7 +52,8 @@ absl::StatusOr<std::pair<std::string, HashFields>> OutcomeAndFields(const RedisV
 
 absl::StatusOr<ScanPage> ScanPageOf(const RedisValue& v) {
   const std::vector<RedisValue>& e = v.elements;
-  if (!v.is_array() || e.size() < 2) return absl::InternalError("unexpected reply from a list script");
+  if (!v.is_array() || e.size() < 2)
+    return absl::InternalError("unexpected reply from a list script");
   ScanPage page;
   page.next_cursor = e[0].str;
   size_t i = 2;

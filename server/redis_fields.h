@@ -83,8 +83,9 @@ absl::StatusOr<Page<T>> PageFromScan(const ScanPage& scan, F from_fields) {
 // The hashes at `keys`, read in one pipeline and made by `from_fields`; keys that hold
 // nothing are left out.
 template <typename T, typename F>
-absl::StatusOr<std::vector<T>> FetchRecords(RedisClient* redis, const std::vector<std::string>& keys,
-                                            F from_fields, absl::Time deadline) {
+absl::StatusOr<std::vector<T>> FetchRecords(RedisClient* redis,
+                                            const std::vector<std::string>& keys, F from_fields,
+                                            absl::Time deadline) {
   std::vector<T> out;
   if (keys.empty()) return out;
   std::vector<std::vector<std::string>> commands;

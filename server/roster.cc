@@ -87,18 +87,26 @@ bool Roster::HasRevision(absl::string_view district, absl::string_view id, int64
   return t != d.tombstones.end() && t->second.first >= revision;
 }
 
+void Roster::ApplyLocked(const Volunteer& v) {
+  ApplyLocked(v.district, v.id, Indexable(v), v.location.value_or(LatLng{}), CandidateOf(v));
+}
+
+void Roster::ApplyLocked(const Unit& u) {
+  ApplyLocked(u.district, u.id, Indexable(u), u.spec.location.value_or(LatLng{}), CandidateOf(u));
+}
+
 void Roster::Apply(const Volunteer& v) {
   absl::MutexLock lock(&mu_);
-  ApplyLocked(v.district, v.id, Indexable(v), v.location.value_or(LatLng{}), CandidateOf(v));
+  ApplyLocked(v);
 }
 
 void Roster::Apply(const Unit& u) {
   absl::MutexLock lock(&mu_);
-  ApplyLocked(u.district, u.id, Indexable(u), u.spec.location.value_or(LatLng{}), CandidateOf(u));
+  ApplyLocked(u);
 }
 
-bool Roster::ApplyLocation(absl::string_view district, bool, absl::string_view id,
-                           LatLng location, int64_t time_ms, int64_t revision) {
+bool Roster::ApplyLocation(absl::string_view district, bool, absl::string_view id, LatLng location,
+                           int64_t time_ms, int64_t revision) {
   absl::MutexLock lock(&mu_);
   District& d = DistrictLocked(district);
   Candidate* c = d.index.MutableValue(id);
@@ -141,12 +149,12 @@ std::vector<Roster::Hit> Roster::Nearest(absl::string_view district, LatLng cent
     return out;
   }
   auto eligible = [&](absl::string_view id, const Candidate& c) { return Eligible(id, c, q, now); };
-  auto hits = it->second->index.Nearest(ToGeo(center), k, max_radius_m, eligible,
-                                        searched_radius_m);
+  auto hits =
+      it->second->index.Nearest(ToGeo(center), k, max_radius_m, eligible, searched_radius_m);
   out.reserve(hits.size());
   for (const auto& h : hits) {
-    out.push_back(Hit{*h.id, h.value->is_unit, LatLng{h.location.lat, h.location.lng},
-                      h.distance_m, h.value->capacity_left()});
+    out.push_back(Hit{*h.id, h.value->is_unit, LatLng{h.location.lat, h.location.lng}, h.distance_m,
+                      h.value->capacity_left()});
   }
   return out;
 }
@@ -174,8 +182,8 @@ std::string Roster::MetricsText() const {
   Stats s = stats();
   auto metric = [](absl::string_view name, absl::string_view type, absl::string_view help,
                    int64_t value) {
-    return absl::StrCat("# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name,
-                        " ", value, "\n");
+    return absl::StrCat("# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name, " ",
+                        value, "\n");
   };
   return absl::StrCat(
       metric("yiyuan_roster_indexed", "gauge",
@@ -217,12 +225,12 @@ absl::Status Roster::RefreshDistricts(absl::Time deadline) {
 absl::Status Roster::LoadDistrict(const std::string& district, absl::Time deadline) {
   // Stream positions first: whatever changes after them is read from the streams, so a
   // change racing the snapshot is applied twice at worst (revisions make that harmless).
-  absl::StatusOr<std::vector<RedisValue>> heads = redis_->Pipeline(
-      {{"XREVRANGE", keys::Events(district), "+", "-", "COUNT", "1"},
-       {"XREVRANGE", keys::Locations(district), "+", "-", "COUNT", "1"},
-       {"SMEMBERS", keys::OnDuty(district)},
-       {"SMEMBERS", keys::PlacedUnits(district)}},
-      deadline);
+  absl::StatusOr<std::vector<RedisValue>> heads =
+      redis_->Pipeline({{"XREVRANGE", keys::Events(district), "+", "-", "COUNT", "1"},
+                        {"XREVRANGE", keys::Locations(district), "+", "-", "COUNT", "1"},
+                        {"SMEMBERS", keys::OnDuty(district)},
+                        {"SMEMBERS", keys::PlacedUnits(district)}},
+                       deadline);
   if (!heads.ok()) return heads.status();
   Cursor cursor{district, NewestId((*heads)[0]), NewestId((*heads)[1])};
   if (absl::Status s = Refetch(district, Strings((*heads)[2]), Strings((*heads)[3])); !s.ok()) {
@@ -233,7 +241,8 @@ absl::Status Roster::LoadDistrict(const std::string& district, absl::Time deadli
     DistrictLocked(district);
   }
   cursors_.push_back(std::move(cursor));
-  Log(LogLevel::kInfo, "roster.loaded", {{"district", district}, {"indexed", std::to_string(size(district))}});
+  Log(LogLevel::kInfo, "roster.loaded",
+      {{"district", district}, {"indexed", std::to_string(size(district))}});
   return absl::OkStatus();
 }
 
@@ -254,14 +263,11 @@ absl::Status Roster::Refetch(const std::string& district,
     absl::MutexLock lock(&mu_);
     for (size_t j = 0; j < replies->size(); ++j) {
       HashFields f((*replies)[j]);
-      bool is_unit = i + j >= volunteers.size();
       if (f.empty()) continue;
-      if (is_unit) {
-        absl::StatusOr<Unit> u = UnitFromFields(f);
-        if (u.ok()) ApplyLocked(district, u->id, Indexable(*u), u->spec.location.value_or(LatLng{}), CandidateOf(*u));
-      } else {
-        absl::StatusOr<Volunteer> v = VolunteerFromFields(f);
-        if (v.ok()) ApplyLocked(district, v->id, Indexable(*v), v->location.value_or(LatLng{}), CandidateOf(*v));
+      if (i + j >= volunteers.size()) {
+        if (absl::StatusOr<Unit> u = UnitFromFields(f); u.ok()) ApplyLocked(*u);
+      } else if (absl::StatusOr<Volunteer> v = VolunteerFromFields(f); v.ok()) {
+        ApplyLocked(*v);
       }
     }
   }
@@ -269,7 +275,10 @@ absl::Status Roster::Refetch(const std::string& district,
 }
 
 absl::Status Roster::ReadOnce() {
-  std::vector<std::string> argv = {"XREAD", "COUNT", std::to_string(options_.read_count), "BLOCK",
+  std::vector<std::string> argv = {"XREAD",
+                                   "COUNT",
+                                   std::to_string(options_.read_count),
+                                   "BLOCK",
                                    std::to_string(absl::ToInt64Milliseconds(options_.block)),
                                    "STREAMS"};
   for (const Cursor& c : cursors_) {

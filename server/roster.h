@@ -85,17 +85,17 @@ class Roster {
   // Up to `k` candidates of `district` eligible under `q` at `now` within
   // `max_radius_m` of `center`, nearest first (ties by id). `searched_radius_m`
   // receives the radius proven searched.
-  std::vector<Hit> Nearest(absl::string_view district, LatLng center, int k,
-                           double max_radius_m, const CandidateQuery& q, absl::Time now,
+  std::vector<Hit> Nearest(absl::string_view district, LatLng center, int k, double max_radius_m,
+                           const CandidateQuery& q, absl::Time now,
                            double* searched_radius_m) const;
 
   // Entries indexed in `district` (volunteers and units).
   size_t size(absl::string_view district) const;
 
   struct Stats {
-    int64_t indexed = 0;           // Entries over all districts.
-    int64_t events_read = 0;       // Stream entries read.
-    int64_t records_applied = 0;   // Records applied (own writes and refetches).
+    int64_t indexed = 0;          // Entries over all districts.
+    int64_t events_read = 0;      // Stream entries read.
+    int64_t records_applied = 0;  // Records applied (own writes and refetches).
     int64_t locations_applied = 0;
     int64_t read_errors = 0;
   };
@@ -121,6 +121,8 @@ class Roster {
   bool HasRevision(absl::string_view district, absl::string_view id, int64_t revision) const;
   void ApplyLocked(absl::string_view district, const std::string& id, bool indexable,
                    LatLng location, Candidate c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyLocked(const Volunteer& v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyLocked(const Unit& u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadDistrict(const std::string& district, absl::Time deadline);
   absl::Status RefreshDistricts(absl::Time deadline);
   absl::Status ReadOnce();

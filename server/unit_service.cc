@@ -10,14 +10,13 @@ namespace yiyuan {
 namespace {
 
 constexpr std::initializer_list<Role> kEditors = {Role::kOperator, Role::kAdmin};
-constexpr std::initializer_list<Role> kReaders = {Role::kOperator, Role::kIntake,
-                                                  Role::kVolunteerApp, Role::kResidentApp,
-                                                  Role::kAdmin};
+constexpr std::initializer_list<Role> kReaders = {
+    Role::kOperator, Role::kIntake, Role::kVolunteerApp, Role::kResidentApp, Role::kAdmin};
 
 }  // namespace
 
-grpc::Status UnitService::CreateUnit(grpc::ServerContext* context,
-                                     const v1::CreateUnitRequest* req, v1::Unit* resp) {
+grpc::Status UnitService::CreateUnit(grpc::ServerContext* context, const v1::CreateUnitRequest* req,
+                                     v1::Unit* resp) {
   absl::Time deadline = CallDeadline(*context, env_->max_call_time);
   absl::StatusOr<Principal> p = AuthorizeCall(*env_, *context, deadline, kEditors, "CreateUnit");
   if (!p.ok()) return ToGrpcStatus(p.status());
@@ -54,8 +53,7 @@ grpc::Status UnitService::GetUnit(grpc::ServerContext* context, const v1::GetUni
   return grpc::Status::OK;
 }
 
-grpc::Status UnitService::ListUnits(grpc::ServerContext* context,
-                                    const v1::ListUnitsRequest* req,
+grpc::Status UnitService::ListUnits(grpc::ServerContext* context, const v1::ListUnitsRequest* req,
                                     v1::ListUnitsResponse* resp) {
   absl::Time deadline = CallDeadline(*context, env_->max_call_time);
   absl::StatusOr<Principal> p = AuthorizeCall(*env_, *context, deadline, kReaders, "ListUnits");
@@ -77,8 +75,8 @@ grpc::Status UnitService::ListUnits(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status UnitService::UpdateUnit(grpc::ServerContext* context,
-                                     const v1::UpdateUnitRequest* req, v1::Unit* resp) {
+grpc::Status UnitService::UpdateUnit(grpc::ServerContext* context, const v1::UpdateUnitRequest* req,
+                                     v1::Unit* resp) {
   absl::Time deadline = CallDeadline(*context, env_->max_call_time);
   absl::StatusOr<Principal> p = AuthorizeCall(*env_, *context, deadline, kEditors, "UpdateUnit");
   if (!p.ok()) return ToGrpcStatus(p.status());

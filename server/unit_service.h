@@ -14,8 +14,7 @@ namespace yiyuan {
 // convert back.
 class UnitService final : public v1::UnitService::Service {
  public:
-  UnitService(const ServiceEnv* env, UnitStore* units, VolunteerStore* volunteers,
-              Roster* roster)
+  UnitService(const ServiceEnv* env, UnitStore* units, VolunteerStore* volunteers, Roster* roster)
       : env_(env), units_(units), volunteers_(volunteers), roster_(roster) {}
 
   grpc::Status CreateUnit(grpc::ServerContext* context, const v1::CreateUnitRequest* req,

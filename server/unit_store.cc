@@ -79,23 +79,22 @@ UnitStore::UnitStore(RedisClient* redis, VolunteerStoreOptions options)
       list_(LuaScript::Embedded("list_scan.lua")) {}
 
 absl::StatusOr<Unit> UnitStore::Save(absl::string_view district, absl::string_view mode,
-                                     absl::string_view id, int64_t revision,
-                                     const UnitSpec& spec, bool location_changed,
-                                     absl::string_view actor, absl::Time deadline,
-                                     std::string* outcome) {
+                                     absl::string_view id, int64_t revision, const UnitSpec& spec,
+                                     bool location_changed, absl::string_view actor,
+                                     absl::Time deadline, std::string* outcome) {
   const std::optional<LatLng>& loc = spec.location;
-  absl::StatusOr<RedisValue> reply = redis_->Eval(
-      save_,
-      {keys::UnitSeq(district), keys::UnitIndex(district), keys::PlacedUnits(district),
-       keys::Events(district)},
-      {keys::District(district), std::string(district), std::string(mode), std::string(id),
-       std::to_string(revision), EncodeUnitSpec(spec), std::string(Name(spec.kind)),
-       spec.community_id, spec.active ? "1" : "0", CommaList(spec.member_volunteer_ids),
-       CommaList(CapabilityTokens(spec)), std::to_string(spec.capacity),
-       loc.has_value() ? ExactDouble(loc->lat) : "", loc.has_value() ? ExactDouble(loc->lng) : "",
-       location_changed ? "1" : "0", std::to_string(options_.event_stream_max_len),
-       std::string(actor)},
-      deadline);
+  absl::StatusOr<RedisValue> reply =
+      redis_->Eval(save_,
+                   {keys::UnitSeq(district), keys::UnitIndex(district), keys::PlacedUnits(district),
+                    keys::Events(district)},
+                   {keys::District(district), std::string(district), std::string(mode),
+                    std::string(id), std::to_string(revision), EncodeUnitSpec(spec),
+                    std::string(Name(spec.kind)), spec.community_id, spec.active ? "1" : "0",
+                    CommaList(spec.member_volunteer_ids), CommaList(CapabilityTokens(spec)),
+                    std::to_string(spec.capacity), loc.has_value() ? ExactDouble(loc->lat) : "",
+                    loc.has_value() ? ExactDouble(loc->lng) : "", location_changed ? "1" : "0",
+                    std::to_string(options_.event_stream_max_len), std::string(actor)},
+                   deadline);
   if (!reply.ok()) return reply.status();
   absl::StatusOr<std::pair<std::string, HashFields>> r = OutcomeAndFields(*reply);
   if (!r.ok()) return r.status();
@@ -108,8 +107,8 @@ absl::StatusOr<Unit> UnitStore::Create(absl::string_view district, absl::string_
                                        absl::Time deadline, bool* replayed) {
   std::string id = client_id.empty() ? "" : absl::StrCat(district, "-", client_id);
   std::string outcome;
-  absl::StatusOr<Unit> u = Save(district, "create", id, 0, spec, /*location_changed=*/true,
-                                actor, deadline, &outcome);
+  absl::StatusOr<Unit> u =
+      Save(district, "create", id, 0, spec, /*location_changed=*/true, actor, deadline, &outcome);
   if (replayed != nullptr) *replayed = outcome == "replayed";
   return u;
 }
@@ -117,10 +116,12 @@ absl::StatusOr<Unit> UnitStore::Create(absl::string_view district, absl::string_
 absl::StatusOr<Unit> UnitStore::Get(absl::string_view id, absl::Time deadline) {
   absl::StatusOr<std::string> district = DistrictOfUnitId("id", id);
   if (!district.ok()) return district.status();
-  absl::StatusOr<RedisValue> reply = redis_->Command({"HGETALL", keys::Unit(*district, id)}, deadline);
+  absl::StatusOr<RedisValue> reply =
+      redis_->Command({"HGETALL", keys::Unit(*district, id)}, deadline);
   if (!reply.ok()) return reply.status();
   absl::StatusOr<Unit> u = UnitFromFields(HashFields(*reply));
-  if (absl::IsNotFound(u.status())) return absl::NotFoundError(absl::StrCat("no unit with id ", id));
+  if (absl::IsNotFound(u.status()))
+    return absl::NotFoundError(absl::StrCat("no unit with id ", id));
   return u;
 }
 
@@ -143,7 +144,8 @@ absl::StatusOr<Page<Unit>> UnitStore::List(const UnitFilter& f, std::optional<in
   if (f.kind.has_value()) args.insert(args.end(), {"kind", "eq", std::string(Name(*f.kind))});
   if (!f.community_id.empty()) args.insert(args.end(), {"community", "eq", f.community_id});
   if (f.active_only) args.insert(args.end(), {"active", "eq", "1"});
-  absl::StatusOr<RedisValue> reply = redis_->Eval(list_, {keys::UnitIndex(f.district)}, args, deadline);
+  absl::StatusOr<RedisValue> reply =
+      redis_->Eval(list_, {keys::UnitIndex(f.district)}, args, deadline);
   if (!reply.ok()) return reply.status();
   absl::StatusOr<ScanPage> scan = ScanPageOf(*reply);
   if (!scan.ok()) return scan.status();

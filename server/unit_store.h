@@ -39,8 +39,8 @@ class UnitStore {
   // Creates a validated unit (see ValidateUnitSpec) under `client_id` (empty: a
   // server-assigned id). `replayed` is set when the same id already held this unit.
   absl::StatusOr<Unit> Create(absl::string_view district, absl::string_view client_id,
-                              const UnitSpec& spec, absl::string_view actor,
-                              absl::Time deadline, bool* replayed);
+                              const UnitSpec& spec, absl::string_view actor, absl::Time deadline,
+                              bool* replayed);
 
   absl::StatusOr<Unit> Get(absl::string_view id, absl::Time deadline);
 
@@ -63,8 +63,8 @@ class UnitStore {
  private:
   absl::StatusOr<Unit> Save(absl::string_view district, absl::string_view mode,
                             absl::string_view id, int64_t revision, const UnitSpec& spec,
-                            bool location_changed, absl::string_view actor,
-                            absl::Time deadline, std::string* outcome);
+                            bool location_changed, absl::string_view actor, absl::Time deadline,
+                            std::string* outcome);
 
   RedisClient* const redis_;
   const VolunteerStoreOptions options_;

@@ -14,11 +14,20 @@ namespace yiyuan {
 namespace {
 
 constexpr absl::string_view kVolunteerMutable[] = {
-    "name", "phone", "home_community_id", "skills", "certificates", "languages", "availability",
-    "capacity"};
-constexpr absl::string_view kUnitMutable[] = {
-    "name", "location", "community_id", "compound_id", "address", "phone",
-    "member_volunteer_ids", "leader_volunteer_id", "capacity", "skills", "equipment", "active"};
+    "name",         "phone",     "home_community_id", "skills",
+    "certificates", "languages", "availability",      "capacity"};
+constexpr absl::string_view kUnitMutable[] = {"name",
+                                              "location",
+                                              "community_id",
+                                              "compound_id",
+                                              "address",
+                                              "phone",
+                                              "member_volunteer_ids",
+                                              "leader_volunteer_id",
+                                              "capacity",
+                                              "skills",
+                                              "equipment",
+                                              "active"};
 
 void SetLatLng(const LatLng& p, v1::LatLng* out) {
   out->set_lat(p.lat);
@@ -118,8 +127,7 @@ void ToProto(const Volunteer& v, VolunteerView view, v1::Volunteer* out) {
 }
 
 absl::StatusOr<std::string> ApplyVolunteerMask(const google::protobuf::FieldMask& mask,
-                                               const v1::Volunteer& in,
-                                               bool may_set_certificates,
+                                               const v1::Volunteer& in, bool may_set_certificates,
                                                VolunteerProfile& profile) {
   absl::StatusOr<std::vector<std::string>> paths = MaskPaths(mask, kVolunteerMutable);
   if (!paths.ok()) return paths.status();

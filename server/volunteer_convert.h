@@ -17,9 +17,9 @@ namespace yiyuan {
 
 // How much of a volunteer a caller may see (DESIGN.md section 7).
 enum class VolunteerView {
-  kFull,      // OPERATOR, ADMIN, the volunteer themself.
-  kMasked,    // Other staff: phone masked; no live location.
-  kKiosk,     // Kiosks: id, name, masked phone and points balance only.
+  kFull,    // OPERATOR, ADMIN, the volunteer themself.
+  kMasked,  // Other staff: phone masked; no live location.
+  kKiosk,   // Kiosks: id, name, masked phone and points balance only.
 };
 
 // The profile part of `p`; output-only fields are ignored. Enum numbers this build
@@ -32,8 +32,7 @@ void ToProto(const Volunteer& v, VolunteerView view, v1::Volunteer* out);
 // PERMISSION_DENIED for "certificates" unless `may_set_certificates`. Returns the
 // comma-separated list of changed field names.
 absl::StatusOr<std::string> ApplyVolunteerMask(const google::protobuf::FieldMask& mask,
-                                               const v1::Volunteer& in,
-                                               bool may_set_certificates,
+                                               const v1::Volunteer& in, bool may_set_certificates,
                                                VolunteerProfile& profile);
 
 // ListVolunteers filters for `district`. INVALID_ARGUMENT naming the field for unknown

@@ -143,8 +143,8 @@ grpc::Status VolunteerService::UpdateVolunteer(grpc::ServerContext* context,
                                                v1::Volunteer* resp) {
   absl::Time deadline = CallDeadline(*context, env_->max_call_time);
   absl::StatusOr<Principal> p =
-      AuthorizeCall(*env_, *context, deadline,
-                    {Role::kOperator, Role::kVolunteerApp, Role::kAdmin}, "UpdateVolunteer");
+      AuthorizeCall(*env_, *context, deadline, {Role::kOperator, Role::kVolunteerApp, Role::kAdmin},
+                    "UpdateVolunteer");
   if (!p.ok()) return ToGrpcStatus(p.status());
   if (req->volunteer().id().empty()) {
     return ToGrpcStatus(InvalidField("volunteer.id", "is required"));
@@ -177,8 +177,8 @@ grpc::Status VolunteerService::SetDutyStatus(grpc::ServerContext* context,
                                              v1::Volunteer* resp) {
   absl::Time deadline = CallDeadline(*context, env_->max_call_time);
   absl::StatusOr<Principal> p =
-      AuthorizeCall(*env_, *context, deadline,
-                    {Role::kOperator, Role::kVolunteerApp, Role::kAdmin}, "SetDutyStatus");
+      AuthorizeCall(*env_, *context, deadline, {Role::kOperator, Role::kVolunteerApp, Role::kAdmin},
+                    "SetDutyStatus");
   if (!p.ok()) return ToGrpcStatus(p.status());
   FieldViolations v;
   absl::StatusOr<std::string> id = SubjectVolunteer(*p, "volunteer_id", req->volunteer_id());
@@ -207,8 +207,8 @@ grpc::Status VolunteerService::ReportLocation(grpc::ServerContext* context,
                                               v1::ReportLocationResponse* resp) {
   absl::Time deadline = CallDeadline(*context, env_->max_call_time);
   absl::StatusOr<Principal> p =
-      AuthorizeCall(*env_, *context, deadline,
-                    {Role::kOperator, Role::kVolunteerApp, Role::kAdmin}, "ReportLocation");
+      AuthorizeCall(*env_, *context, deadline, {Role::kOperator, Role::kVolunteerApp, Role::kAdmin},
+                    "ReportLocation");
   if (!p.ok()) return ToGrpcStatus(p.status());
   FieldViolations v;
   if (!req->volunteer_id().empty() && !req->unit_id().empty()) {
@@ -277,8 +277,8 @@ grpc::Status VolunteerService::FindNearbyVolunteers(grpc::ServerContext* context
                                                     v1::FindNearbyVolunteersResponse* resp) {
   absl::Time deadline = CallDeadline(*context, env_->max_call_time);
   absl::StatusOr<Principal> p =
-      AuthorizeCall(*env_, *context, deadline,
-                    {Role::kOperator, Role::kIntake, Role::kAdmin}, "FindNearbyVolunteers");
+      AuthorizeCall(*env_, *context, deadline, {Role::kOperator, Role::kIntake, Role::kAdmin},
+                    "FindNearbyVolunteers");
   if (!p.ok()) return ToGrpcStatus(p.status());
   absl::StatusOr<std::string> district =
       ResolveDistrict(*p, "district", req->district(), env_->default_district);
@@ -297,8 +297,8 @@ grpc::Status VolunteerService::FindNearbyVolunteers(grpc::ServerContext* context
   }
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
   int k = req->limit() == 0 ? kDefaultNearby : std::min(req->limit(), kMaxNearby);
-  double radius = req->max_radius_m() == 0 ? kDefaultRadiusM
-                                           : std::min(req->max_radius_m(), kMaxRadiusM);
+  double radius =
+      req->max_radius_m() == 0 ? kDefaultRadiusM : std::min(req->max_radius_m(), kMaxRadiusM);
   double searched = 0;
   std::vector<Roster::Hit> hits =
       roster_->Nearest(*district, LatLng{req->center().lat(), req->center().lng()}, k, radius,
@@ -309,7 +309,8 @@ grpc::Status VolunteerService::FindNearbyVolunteers(grpc::ServerContext* context
   // The index decides who; the records come from Redis so they are current.
   std::vector<std::string> volunteer_ids, unit_ids;
   for (const Roster::Hit& h : hits) (h.is_unit ? unit_ids : volunteer_ids).push_back(h.id);
-  absl::StatusOr<std::vector<Volunteer>> vols = volunteers_->GetMany(*district, volunteer_ids, deadline);
+  absl::StatusOr<std::vector<Volunteer>> vols =
+      volunteers_->GetMany(*district, volunteer_ids, deadline);
   if (!vols.ok()) return ToGrpcStatus(vols.status());
   absl::StatusOr<std::vector<Unit>> units = units_->GetMany(*district, unit_ids, deadline);
   if (!units.ok()) return ToGrpcStatus(units.status());

@@ -28,8 +28,7 @@ class VolunteerService final : public v1::VolunteerService::Service {
                             v1::Volunteer* resp) override;
   grpc::Status ListVolunteers(grpc::ServerContext* context, const v1::ListVolunteersRequest* req,
                               v1::ListVolunteersResponse* resp) override;
-  grpc::Status UpdateVolunteer(grpc::ServerContext* context,
-                               const v1::UpdateVolunteerRequest* req,
+  grpc::Status UpdateVolunteer(grpc::ServerContext* context, const v1::UpdateVolunteerRequest* req,
                                v1::Volunteer* resp) override;
   grpc::Status SetDutyStatus(grpc::ServerContext* context, const v1::SetDutyStatusRequest* req,
                              v1::Volunteer* resp) override;

@@ -38,10 +38,8 @@ std::string PairingDoc(const Pairing& p) {
     resident["lat"] = r.location->lat;
     resident["lng"] = r.location->lng;
   }
-  Json doc = {{"v", 1},
-              {"resident", resident},
-              {"recurrence", Name(p.recurrence)},
-              {"notes", p.notes}};
+  Json doc = {
+      {"v", 1}, {"resident", resident}, {"recurrence", Name(p.recurrence)}, {"notes", p.notes}};
   return doc.dump();
 }
 
@@ -168,8 +166,7 @@ std::string PhoneKeyHash(absl::string_view normalized_phone) {
   return Sha256Hex(normalized_phone).substr(0, 20);
 }
 
-absl::Status RememberDistrict(RedisClient* redis, absl::string_view district,
-                              absl::Time deadline) {
+absl::Status RememberDistrict(RedisClient* redis, absl::string_view district, absl::Time deadline) {
   return redis->Command({"SADD", std::string(keys::kDistricts), std::string(district)}, deadline)
       .status();
 }
@@ -185,19 +182,19 @@ VolunteerStore::VolunteerStore(RedisClient* redis, VolunteerStoreOptions options
       create_pairing_(LuaScript::Embedded("create_pairing.lua")) {}
 
 absl::StatusOr<Volunteer> VolunteerStore::Register(absl::string_view district,
-                                                   const VolunteerProfile& p,
-                                                   absl::Time deadline, bool* replayed) {
+                                                   const VolunteerProfile& p, absl::Time deadline,
+                                                   bool* replayed) {
   std::string phone_hash = PhoneKeyHash(p.phone);
-  absl::StatusOr<RedisValue> reply = redis_->Eval(
-      register_,
-      {keys::VolunteerExternal(district, p.external_id), keys::VolunteerSeq(district),
-       keys::VolunteerIndex(district), keys::VolunteerPhone(district, phone_hash),
-       keys::Events(district)},
-      {keys::District(district), std::string(district), EncodeVolunteerProfile(p), p.external_id,
-       phone_hash, p.home_community_id, CommaList(CapabilityTokens(p)),
-       CertificateList(p.certificates), std::to_string(p.capacity),
-       std::to_string(options_.event_stream_max_len)},
-      deadline);
+  absl::StatusOr<RedisValue> reply =
+      redis_->Eval(register_,
+                   {keys::VolunteerExternal(district, p.external_id), keys::VolunteerSeq(district),
+                    keys::VolunteerIndex(district), keys::VolunteerPhone(district, phone_hash),
+                    keys::Events(district)},
+                   {keys::District(district), std::string(district), EncodeVolunteerProfile(p),
+                    p.external_id, phone_hash, p.home_community_id, CommaList(CapabilityTokens(p)),
+                    CertificateList(p.certificates), std::to_string(p.capacity),
+                    std::to_string(options_.event_stream_max_len)},
+                   deadline);
   if (!reply.ok()) return reply.status();
   absl::StatusOr<std::pair<std::string, HashFields>> r = OutcomeAndFields(*reply);
   if (!r.ok()) return r.status();
@@ -218,16 +215,17 @@ absl::StatusOr<Volunteer> VolunteerStore::Get(absl::string_view id, absl::Time d
   return v;
 }
 
-absl::StatusOr<std::vector<Volunteer>> VolunteerStore::GetMany(
-    absl::string_view district, const std::vector<std::string>& ids, absl::Time deadline) {
+absl::StatusOr<std::vector<Volunteer>> VolunteerStore::GetMany(absl::string_view district,
+                                                               const std::vector<std::string>& ids,
+                                                               absl::Time deadline) {
   std::vector<std::string> hashes;
   for (const std::string& id : ids) hashes.push_back(keys::Volunteer(district, id));
   return FetchRecords<Volunteer>(redis_, hashes, VolunteerFromFields, deadline);
 }
 
 absl::StatusOr<Page<Volunteer>> VolunteerStore::List(const VolunteerFilter& f,
-                                                     std::optional<int64_t> cursor,
-                                                     int page_size, absl::Time deadline) {
+                                                     std::optional<int64_t> cursor, int page_size,
+                                                     absl::Time deadline) {
   // Phone and external id are looked up by their own keys: at most a handful of hits.
   if (!f.phone.empty() || !f.external_id.empty()) {
     std::vector<std::string> ids;
@@ -248,8 +246,9 @@ absl::StatusOr<Page<Volunteer>> VolunteerStore::List(const VolunteerFilter& f,
     for (Volunteer& v : *found) {
       if (Matches(v, f)) page.items.push_back(std::move(v));
     }
-    std::sort(page.items.begin(), page.items.end(),
-              [](const Volunteer& a, const Volunteer& b) { return a.create_time_ms < b.create_time_ms; });
+    std::sort(page.items.begin(), page.items.end(), [](const Volunteer& a, const Volunteer& b) {
+      return a.create_time_ms < b.create_time_ms;
+    });
     return page;
   }
   std::vector<std::string> args = {
@@ -334,23 +333,20 @@ absl::StatusOr<Volunteer> VolunteerStore::SetDuty(absl::string_view id, DutyStat
   return VolunteerFromFields(r->second);
 }
 
-absl::StatusOr<StoredFix> VolunteerStore::ReportLocation(absl::string_view district,
-                                                    absl::string_view volunteer_id,
-                                                    absl::string_view unit_id,
-                                                    absl::string_view crew_member,
-                                                    LatLng location, int64_t fix_time_ms,
-                                                    absl::Time deadline) {
+absl::StatusOr<StoredFix> VolunteerStore::ReportLocation(
+    absl::string_view district, absl::string_view volunteer_id, absl::string_view unit_id,
+    absl::string_view crew_member, LatLng location, int64_t fix_time_ms, absl::Time deadline) {
   bool is_unit = !unit_id.empty();
-  std::string subject = is_unit ? keys::Unit(district, unit_id)
-                                : keys::Volunteer(district, volunteer_id);
-  absl::StatusOr<RedisValue> reply = redis_->Eval(
-      report_location_,
-      {subject, keys::Locations(district),
-       is_unit ? keys::PlacedUnits(district) : keys::OnDuty(district)},
-      {is_unit ? "u" : "v", ExactDouble(location.lat), ExactDouble(location.lng),
-       std::to_string(fix_time_ms), std::to_string(options_.location_feed_max_len),
-       std::string(is_unit ? crew_member : "")},
-      deadline);
+  std::string subject =
+      is_unit ? keys::Unit(district, unit_id) : keys::Volunteer(district, volunteer_id);
+  absl::StatusOr<RedisValue> reply =
+      redis_->Eval(report_location_,
+                   {subject, keys::Locations(district),
+                    is_unit ? keys::PlacedUnits(district) : keys::OnDuty(district)},
+                   {is_unit ? "u" : "v", ExactDouble(location.lat), ExactDouble(location.lng),
+                    std::to_string(fix_time_ms), std::to_string(options_.location_feed_max_len),
+                    std::string(is_unit ? crew_member : "")},
+                   deadline);
   if (absl::IsNotFound(reply.status())) {
     return absl::NotFoundError(is_unit ? absl::StrCat("no unit with id ", unit_id)
                                        : absl::StrCat("no volunteer with id ", volunteer_id));
@@ -366,9 +362,9 @@ absl::StatusOr<StoredFix> VolunteerStore::ReportLocation(absl::string_view distr
   return fix;
 }
 
-absl::StatusOr<Pairing> VolunteerStore::CreatePairing(absl::string_view district,
-                                                      const Pairing& p, absl::string_view actor,
-                                                      absl::Time deadline, bool* existed) {
+absl::StatusOr<Pairing> VolunteerStore::CreatePairing(absl::string_view district, const Pairing& p,
+                                                      absl::string_view actor, absl::Time deadline,
+                                                      bool* existed) {
   std::string phone_hash = PhoneKeyHash(p.resident.phone);
   absl::StatusOr<RedisValue> reply = redis_->Eval(
       create_pairing_,
@@ -376,8 +372,7 @@ absl::StatusOr<Pairing> VolunteerStore::CreatePairing(absl::string_view district
        keys::Volunteer(district, p.volunteer_id), keys::ResidentPairings(district, phone_hash),
        keys::Events(district)},
       {keys::District(district), std::string(district), PairingDoc(p), p.volunteer_id,
-       std::to_string(options_.event_stream_max_len), p.resident.community_id,
-       std::string(actor)},
+       std::to_string(options_.event_stream_max_len), p.resident.community_id, std::string(actor)},
       deadline);
   if (!reply.ok()) return reply.status();
   absl::StatusOr<std::pair<std::string, HashFields>> r = OutcomeAndFields(*reply);

@@ -37,15 +37,15 @@ struct VolunteerFilter {
   std::optional<Certificate> certificate;
   std::optional<DutyStatus> duty;
   std::string team_id;
-  std::string phone;        // Normalised.
+  std::string phone;  // Normalised.
   std::string external_id;
 };
 
 // What ReportLocation did.
 struct StoredFix {
-  bool stored = false;    // False when the fix was ignored.
-  int64_t revision = 0;   // The subject's revision after storing it.
-  int64_t time_ms = 0;    // The fix time stored.
+  bool stored = false;   // False when the fix was ignored.
+  int64_t revision = 0;  // The subject's revision after storing it.
+  int64_t time_ms = 0;   // The fix time stored.
 };
 
 // What SetDutyStatus did.
@@ -77,9 +77,8 @@ class VolunteerStore {
 
   // Up to `page_size` volunteers matching `filter` with sequence numbers above `cursor`
   // (nullopt: from the first), in registration order.
-  absl::StatusOr<Page<Volunteer>> List(const VolunteerFilter& filter,
-                                       std::optional<int64_t> cursor, int page_size,
-                                       absl::Time deadline);
+  absl::StatusOr<Page<Volunteer>> List(const VolunteerFilter& filter, std::optional<int64_t> cursor,
+                                       int page_size, absl::Time deadline);
 
   // Reads the volunteer, lets `edit` change its profile (returning an error to give up),
   // and stores the result unless someone changed the volunteer meanwhile, in which case
@@ -92,19 +91,19 @@ class VolunteerStore {
   // Sets the duty status; `location` is stored for ON and BUSY when given. Same status
   // again: kUnchanged, or kLocated when a location was given.
   absl::StatusOr<Volunteer> SetDuty(absl::string_view id, DutyStatus status,
-                                    const std::optional<LatLng>& location,
-                                    absl::string_view actor, absl::Time deadline,
-                                    DutyOutcome* outcome);
+                                    const std::optional<LatLng>& location, absl::string_view actor,
+                                    absl::Time deadline, DutyOutcome* outcome);
 
   // Stores a location fix of an on-duty volunteer (`unit_id` empty) or an active van
   // reported by `crew_member` (empty: anyone may). `fix_time_ms` 0 means now. The fix
   // is ignored (off duty, inactive, or older than the stored fix) without error.
   // INVALID_ARGUMENT "unit_id" for a unit that is not a van; PERMISSION_DENIED for a
   // reporter outside the van's crew.
-  absl::StatusOr<StoredFix> ReportLocation(absl::string_view district, absl::string_view volunteer_id,
-                                      absl::string_view unit_id, absl::string_view crew_member,
-                                      LatLng location, int64_t fix_time_ms,
-                                      absl::Time deadline);
+  absl::StatusOr<StoredFix> ReportLocation(absl::string_view district,
+                                           absl::string_view volunteer_id,
+                                           absl::string_view unit_id, absl::string_view crew_member,
+                                           LatLng location, int64_t fix_time_ms,
+                                           absl::Time deadline);
 
   // Records a validated pairing (see ValidatePairing), or returns the pairing of the same
   // volunteer and resident phone that exists already (`existed` set).
@@ -134,8 +133,7 @@ absl::StatusOr<Volunteer> VolunteerFromFields(const HashFields& f);
 std::string PhoneKeyHash(absl::string_view normalized_phone);
 
 // Adds `district` to the set of districts the live index follows (idempotent).
-absl::Status RememberDistrict(RedisClient* redis, absl::string_view district,
-                              absl::Time deadline);
+absl::Status RememberDistrict(RedisClient* redis, absl::string_view district, absl::Time deadline);
 
 }  // namespace yiyuan
 

@@ -145,7 +145,8 @@ TEST(RosterE2ETest, RestartRebuildsTheIndexFromRedis) {
     Client c(d);
     for (int i = 0; i < 40; ++i) {
       std::string id = c.Register(absl::StrCat("r-", i));
-      v1::DutyStatus status = i % 4 == 0 ? v1::DUTY_OFF : (i % 4 == 1 ? v1::DUTY_BUSY : v1::DUTY_ON);
+      v1::DutyStatus status =
+          i % 4 == 0 ? v1::DUTY_OFF : (i % 4 == 1 ? v1::DUTY_BUSY : v1::DUTY_ON);
       ASSERT_TRUE(c.Duty(id, status, kLat + dlat(rng), kLng + dlng(rng)).ok());
       if (i % 5 == 0 && status != v1::DUTY_OFF) {
         EXPECT_TRUE(c.Locate(id, "", kLat + dlat(rng), kLng + dlng(rng)));
@@ -179,14 +180,16 @@ TEST(RosterE2ETest, TwoInstancesSeeEachOthersChanges) {
   std::string id = ca.Register("two-1");
   ASSERT_TRUE(ca.Duty(id, v1::DUTY_ON, kLat, kLng).ok());
   EXPECT_TRUE(Contains(ca.Nearby(kLat, kLng, 5), id)) << "the writer sees its own write at once";
-  std::optional<absl::Duration> lag = WaitFor([&] { return Contains(cb.Nearby(kLat, kLng, 5), id); });
+  std::optional<absl::Duration> lag =
+      WaitFor([&] { return Contains(cb.Nearby(kLat, kLng, 5), id); });
   ASSERT_TRUE(lag.has_value()) << "B never saw A's volunteer go on duty\n" << b.log();
   std::cout << "[ lag ] duty change seen by the other instance after " << *lag << "\n";
 
   // A location fix through A moves the volunteer in B's index.
   std::vector<std::string> near_start = cb.Nearby(kLat + 0.02, kLng, 1);
   ASSERT_TRUE(ca.Locate(id, "", kLat + 0.02, kLng));
-  lag = WaitFor([&] { return cb.Nearby(kLat + 0.02, kLng, 1) == std::vector<std::string>{id + "@0"}; });
+  lag = WaitFor(
+      [&] { return cb.Nearby(kLat + 0.02, kLng, 1) == std::vector<std::string>{id + "@0"}; });
   ASSERT_TRUE(lag.has_value()) << "B never saw the fix; it still has " << near_start[0];
   std::cout << "[ lag ] location fix seen by the other instance after " << *lag << "\n";
 
