@@ -62,12 +62,12 @@ absl::StatusOr<std::vector<std::string>> MaskPaths(const google::protobuf::Field
   return paths;
 }
 
-std::optional<LatLng> LocationOf(bool has, const v1::LatLng& p) {
-  if (!has) return std::nullopt;
+}  // namespace
+
+std::optional<LatLng> LocationFromProto(bool present, const v1::LatLng& p) {
+  if (!present) return std::nullopt;
   return LatLng{p.lat(), p.lng()};
 }
-
-}  // namespace
 
 VolunteerProfile ProfileFromProto(const v1::Volunteer& p) {
   VolunteerProfile out;
@@ -194,7 +194,7 @@ UnitSpec UnitSpecFromProto(const v1::Unit& p) {
   UnitSpec u;
   u.kind = UnitKindFromNumber(p.kind());
   u.name = p.name();
-  u.location = LocationOf(p.has_location(), p.location());
+  u.location = LocationFromProto(p.has_location(), p.location());
   u.community_id = p.community_id();
   u.compound_id = p.compound_id();
   u.address = p.address();

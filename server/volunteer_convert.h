@@ -22,6 +22,9 @@ enum class VolunteerView {
   kKiosk,   // Kiosks: id, name, masked phone and points balance only.
 };
 
+// `p` when `present` (the message's has_ bit), else nullopt.
+std::optional<LatLng> LocationFromProto(bool present, const v1::LatLng& p);
+
 // The profile part of `p`; output-only fields are ignored. Enum numbers this build
 // does not know become kUnknown (the validator rejects them).
 VolunteerProfile ProfileFromProto(const v1::Volunteer& p);

@@ -55,15 +55,6 @@ absl::StatusOr<std::string> SubjectVolunteer(const Principal& p, absl::string_vi
   return id;
 }
 
-absl::Status CheckLocation(absl::string_view field, const v1::LatLng& p, bool present,
-                           bool required) {
-  FieldViolations v;
-  std::optional<LatLng> loc;
-  if (present) loc = LatLng{p.lat(), p.lng()};
-  checks::Location(v, field, loc, required);
-  return v.ToStatus();
-}
-
 }  // namespace
 
 grpc::Status VolunteerService::RegisterVolunteer(grpc::ServerContext* context,
@@ -195,7 +186,7 @@ grpc::Status VolunteerService::SetDutyStatus(grpc::ServerContext* context,
   checks::Location(v, "location", location, status == DutyStatus::kOn);
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
   absl::StatusOr<Volunteer> vol =
-      volunteers_->SetDuty(*id, status, location, p->token_id, deadline, nullptr);
+      volunteers_->SetDuty(*id, status, location, p->token_id, deadline);
   if (!vol.ok()) return ToGrpcStatus(vol.status());
   roster_->Apply(*vol);
   ToProto(*vol, ViewFor(*p, *id), resp);
@@ -214,10 +205,8 @@ grpc::Status VolunteerService::ReportLocation(grpc::ServerContext* context,
   if (!req->volunteer_id().empty() && !req->unit_id().empty()) {
     v.Add("unit_id", "set either volunteer_id or unit_id, not both");
   }
-  if (absl::Status s = CheckLocation("location", req->location(), req->has_location(), true);
-      !s.ok()) {
-    v.AddFrom(s);
-  }
+  checks::Location(v, "location", LocationFromProto(req->has_location(), req->location()),
+                   /*required=*/true);
   const int64_t now_ms = absl::ToUnixMillis(env_->clock->Now());
   if (req->fix_time_ms() < 0) {
     v.Add("fix_time_ms", "must not be negative");
@@ -284,9 +273,8 @@ grpc::Status VolunteerService::FindNearbyVolunteers(grpc::ServerContext* context
       ResolveDistrict(*p, "district", req->district(), env_->default_district);
   if (!district.ok()) return ToGrpcStatus(district.status());
   FieldViolations v;
-  if (absl::Status s = CheckLocation("center", req->center(), req->has_center(), true); !s.ok()) {
-    v.AddFrom(s);
-  }
+  checks::Location(v, "center", LocationFromProto(req->has_center(), req->center()),
+                   /*required=*/true);
   if (req->limit() < 0) v.Add("limit", "must not be negative");
   if (!std::isfinite(req->max_radius_m()) || req->max_radius_m() < 0) {
     v.Add("max_radius_m", "must be a non-negative number of metres");

@@ -306,8 +306,7 @@ absl::StatusOr<Volunteer> VolunteerStore::Update(
 
 absl::StatusOr<Volunteer> VolunteerStore::SetDuty(absl::string_view id, DutyStatus status,
                                                   const std::optional<LatLng>& location,
-                                                  absl::string_view actor, absl::Time deadline,
-                                                  DutyOutcome* outcome) {
+                                                  absl::string_view actor, absl::Time deadline) {
   absl::StatusOr<std::string> district = DistrictOfVolunteerId("volunteer_id", id);
   if (!district.ok()) return district.status();
   absl::StatusOr<RedisValue> reply = redis_->Eval(
@@ -325,11 +324,6 @@ absl::StatusOr<Volunteer> VolunteerStore::SetDuty(absl::string_view id, DutyStat
   if (!reply.ok()) return reply.status();
   absl::StatusOr<std::pair<std::string, HashFields>> r = OutcomeAndFields(*reply);
   if (!r.ok()) return r.status();
-  if (outcome != nullptr) {
-    *outcome = r->first == "changed"   ? DutyOutcome::kChanged
-               : r->first == "located" ? DutyOutcome::kLocated
-                                       : DutyOutcome::kUnchanged;
-  }
   return VolunteerFromFields(r->second);
 }
 

@@ -48,9 +48,6 @@ struct StoredFix {
   int64_t time_ms = 0;   // The fix time stored.
 };
 
-// What SetDutyStatus did.
-enum class DutyOutcome { kChanged, kLocated, kUnchanged };
-
 // Volunteers and pairings in Redis. Every mutation is one Lua script that also appends
 // its event to the district's stream (profile updates: a read, then a script that
 // checks the revision read). Thread-safe.
@@ -88,11 +85,11 @@ class VolunteerStore {
                                    absl::string_view fields, absl::string_view actor,
                                    absl::Time deadline);
 
-  // Sets the duty status; `location` is stored for ON and BUSY when given. Same status
-  // again: kUnchanged, or kLocated when a location was given.
+  // Sets the duty status; `location` is stored for ON and BUSY when given. The same
+  // status again changes nothing but the location, if one is given.
   absl::StatusOr<Volunteer> SetDuty(absl::string_view id, DutyStatus status,
                                     const std::optional<LatLng>& location, absl::string_view actor,
-                                    absl::Time deadline, DutyOutcome* outcome);
+                                    absl::Time deadline);
 
   // Stores a location fix of an on-duty volunteer (`unit_id` empty) or an active van
   // reported by `crew_member` (empty: anyone may). `fix_time_ms` 0 means now. The fix
