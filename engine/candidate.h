@@ -29,6 +29,8 @@ struct Candidate {
   int capacity_left() const {
     return capacity > active_assignments ? capacity - active_assignments : 0;
   }
+  // True when `tokens` holds `token`.
+  bool HasToken(absl::string_view token) const;
 };
 
 // The candidate entry of a volunteer, and whether they belong in the index at all (on
@@ -57,7 +59,47 @@ struct CandidateQuery {
   absl::flat_hash_set<std::string> exclude_ids;
 };
 
-// True when candidate `id` satisfies every constraint of `q` at time `now`.
+// Why a candidate may not be offered a piece of work. The numbers equal those of the API
+// enum yiyuan.v1.ExclusionReason, so the server converts by number.
+enum class Exclusion {
+  kNone = 0,
+  kNotOnDuty = 1,            // Off duty or busy (volunteer).
+  kNoCapacity = 2,           // No capacity left.
+  kMissingSkill = 3,         // Lacks a required skill, certificate or piece of equipment.
+  kOutsideAvailability = 4,  // Outside the volunteer's weekly availability.
+  kTooFar = 5,               // Beyond the maximum travel distance.
+  kDeclined = 6,             // Declined this request before.
+  kConflict = 7,             // Excluded by id, or not of a kind the query asks for.
+  kAlreadyOffered = 8,       // Holds (or held) an offer of this request.
+  kAlreadyAssigned = 9,      // Already assigned to this request.
+  kNoShow = 10,              // Did not show for this request before.
+  kStaleLocation = 11,       // The live location is too old to trust.
+};
+
+// The API name without its prefix: "NONE", "NOT_ON_DUTY", "NO_CAPACITY", ...; "UNKNOWN"
+// for a number outside the enum.
+absl::string_view Name(Exclusion e);
+
+// The outcome of checking a candidate's hard constraints.
+struct Verdict {
+  Exclusion exclusion = Exclusion::kNone;
+  // For people: what failed, e.g. "missing skill: medical". Empty when kNone.
+  std::string detail;
+};
+
+// The first constraint of `q` that candidate `id` fails at time `now`, checked in this
+// order: of a kind `q` does not ask for (volunteers or units not included, unit kind not
+// listed) -> kConflict; duty status not asked for -> kNotOnDuty; with available_now, no
+// capacity left -> kNoCapacity; a required token or certificate missing -> kMissingSkill
+// naming the alphabetically first missing token; with available_now, a volunteer outside
+// their availability -> kOutsideAvailability; in exclude_ids -> kConflict. kNone with an
+// empty detail when every constraint holds. Never produces kTooFar, kDeclined,
+// kAlreadyOffered, kAlreadyAssigned, kNoShow or kStaleLocation (see Scorer::Check).
+Verdict FirstUnmet(absl::string_view id, const Candidate& c, const CandidateQuery& q,
+                   absl::Time now);
+
+// True when candidate `id` satisfies every constraint of `q` at time `now`: exactly when
+// FirstUnmet() returns kNone (without building a detail).
 bool Eligible(absl::string_view id, const Candidate& c, const CandidateQuery& q, absl::Time now);
 
 }  // namespace yiyuan

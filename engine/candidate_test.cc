@@ -125,5 +125,144 @@ TEST(EligibleTest, Units) {
   EXPECT_FALSE(Eligible(u.id, c, q, now));
 }
 
+TEST(ExclusionTest, NamesMatchTheApi) {
+  EXPECT_EQ(Name(Exclusion::kNone), "NONE");
+  EXPECT_EQ(Name(Exclusion::kNotOnDuty), "NOT_ON_DUTY");
+  EXPECT_EQ(Name(Exclusion::kOutsideAvailability), "OUTSIDE_AVAILABILITY");
+  EXPECT_EQ(Name(Exclusion::kStaleLocation), "STALE_LOCATION");
+  EXPECT_EQ(Name(static_cast<Exclusion>(12)), "UNKNOWN");
+  EXPECT_EQ(Name(static_cast<Exclusion>(-1)), "UNKNOWN");
+  // The server converts by number to yiyuan.v1.ExclusionReason.
+  EXPECT_EQ(static_cast<int>(Exclusion::kMissingSkill), 3);
+  EXPECT_EQ(static_cast<int>(Exclusion::kConflict), 7);
+  EXPECT_EQ(static_cast<int>(Exclusion::kNoShow), 10);
+}
+
+TEST(FirstUnmetTest, EachReasonWithDetail) {
+  absl::Time now = MondayTenShanghai();
+  Volunteer v = OnDuty();
+  Candidate c = CandidateOf(v);
+  CandidateQuery q;
+  q.available_now = true;
+  Verdict ok = FirstUnmet(v.id, c, q, now);
+  EXPECT_EQ(ok.exclusion, Exclusion::kNone);
+  EXPECT_EQ(ok.detail, "");
+
+  c.duty = DutyStatus::kBusy;
+  Verdict busy = FirstUnmet(v.id, c, q, now);
+  EXPECT_EQ(busy.exclusion, Exclusion::kNotOnDuty);
+  EXPECT_EQ(busy.detail, "duty status BUSY");
+  c.duty = DutyStatus::kOn;
+
+  c.active_assignments = 2;
+  Verdict full = FirstUnmet(v.id, c, q, now);
+  EXPECT_EQ(full.exclusion, Exclusion::kNoCapacity);
+  EXPECT_EQ(full.detail, "2 of 2 assignments active");
+  c.active_assignments = 0;
+
+  q.required_tokens = {"wheelchair", "driver", "cooking"};
+  q.required_certificates = {Certificate::kNurse};
+  Verdict skill = FirstUnmet(v.id, c, q, now);
+  EXPECT_EQ(skill.exclusion, Exclusion::kMissingSkill);
+  EXPECT_EQ(skill.detail, "missing skill: driver") << "alphabetically first missing";
+  q.required_tokens = {"cooking"};
+  EXPECT_EQ(FirstUnmet(v.id, c, q, now).detail, "missing skill: nurse");
+  q.required_certificates = {Certificate::kMedical};
+  EXPECT_EQ(FirstUnmet(v.id, c, q, now).exclusion, Exclusion::kNone);
+
+  c.availability = {{2, 0, 1440}};
+  Verdict away = FirstUnmet(v.id, c, q, now);
+  EXPECT_EQ(away.exclusion, Exclusion::kOutsideAvailability);
+  EXPECT_EQ(away.detail, "outside weekly availability");
+  c.availability.clear();
+
+  q.exclude_ids = {"wuxing-v1"};
+  Verdict excluded = FirstUnmet(v.id, c, q, now);
+  EXPECT_EQ(excluded.exclusion, Exclusion::kConflict);
+  EXPECT_FALSE(excluded.detail.empty());
+  q.exclude_ids.clear();
+
+  q.include_volunteers = false;
+  Verdict kind = FirstUnmet(v.id, c, q, now);
+  EXPECT_EQ(kind.exclusion, Exclusion::kConflict);
+  EXPECT_EQ(kind.detail, "volunteers not requested");
+}
+
+TEST(FirstUnmetTest, OrderOfChecks) {
+  absl::Time now = MondayTenShanghai();
+  Volunteer v = OnDuty();
+  Candidate c = CandidateOf(v);
+  CandidateQuery q;
+  q.available_now = true;
+  q.required_tokens = {"driver"};
+  q.exclude_ids = {"wuxing-v1"};
+  c.availability = {{2, 0, 1440}};
+  c.active_assignments = 2;
+  c.duty = DutyStatus::kOff;
+  EXPECT_EQ(FirstUnmet(v.id, c, q, now).exclusion, Exclusion::kNotOnDuty);
+  c.duty = DutyStatus::kOn;
+  EXPECT_EQ(FirstUnmet(v.id, c, q, now).exclusion, Exclusion::kNoCapacity);
+  c.active_assignments = 0;
+  EXPECT_EQ(FirstUnmet(v.id, c, q, now).exclusion, Exclusion::kMissingSkill);
+  q.required_tokens.clear();
+  EXPECT_EQ(FirstUnmet(v.id, c, q, now).exclusion, Exclusion::kOutsideAvailability);
+  c.availability.clear();
+  EXPECT_EQ(FirstUnmet(v.id, c, q, now).exclusion, Exclusion::kConflict);
+  q.available_now = false;
+  c.active_assignments = 2;
+  c.availability = {{2, 0, 1440}};
+  EXPECT_EQ(FirstUnmet(v.id, c, q, now).exclusion, Exclusion::kConflict)
+      << "capacity and availability count only with available_now";
+}
+
+TEST(FirstUnmetTest, Units) {
+  absl::Time now = MondayTenShanghai();
+  Unit u;
+  u.id = "wuxing-u1";
+  u.spec.kind = UnitKind::kStation;
+  u.spec.active = true;
+  u.spec.skills = {"medical"};
+  Candidate c = CandidateOf(u);
+  CandidateQuery q;
+  Verdict no_units = FirstUnmet(u.id, c, q, now);
+  EXPECT_EQ(no_units.exclusion, Exclusion::kConflict);
+  EXPECT_EQ(no_units.detail, "units not requested");
+  q.include_units = true;
+  q.unit_kinds = {UnitKind::kVan};
+  Verdict kind = FirstUnmet(u.id, c, q, now);
+  EXPECT_EQ(kind.exclusion, Exclusion::kConflict);
+  EXPECT_EQ(kind.detail, "unit kind STATION not requested");
+  q.unit_kinds.clear();
+  q.required_certificates = {Certificate::kLicensedSocialWorker, Certificate::kMedical};
+  Verdict cert = FirstUnmet(u.id, c, q, now);
+  EXPECT_EQ(cert.exclusion, Exclusion::kMissingSkill);
+  EXPECT_EQ(cert.detail, "missing skill: licensed_social_worker");
+  q.required_certificates = {Certificate::kMedical};
+  q.available_now = true;
+  c.availability = {{2, 0, 1440}};
+  EXPECT_EQ(FirstUnmet(u.id, c, q, now).exclusion, Exclusion::kNone)
+      << "units have no weekly availability";
+  c.active_assignments = 1;
+  EXPECT_EQ(FirstUnmet(u.id, c, q, now).exclusion, Exclusion::kNoCapacity);
+}
+
+TEST(FirstUnmetTest, AgreesWithEligible) {
+  absl::Time now = MondayTenShanghai();
+  Volunteer v = OnDuty();
+  for (int mask = 0; mask < 64; ++mask) {
+    Candidate c = CandidateOf(v);
+    CandidateQuery q;
+    q.available_now = (mask & 1) != 0;
+    if (mask & 2) c.duty = DutyStatus::kBusy;
+    if (mask & 4) c.active_assignments = 2;
+    if (mask & 8) q.required_tokens = {"driver"};
+    if (mask & 16) c.availability = {{2, 0, 1440}};
+    if (mask & 32) q.exclude_ids = {v.id};
+    Verdict verdict = FirstUnmet(v.id, c, q, now);
+    EXPECT_EQ(verdict.exclusion == Exclusion::kNone, Eligible(v.id, c, q, now)) << mask;
+    EXPECT_EQ(verdict.exclusion == Exclusion::kNone, verdict.detail.empty()) << mask;
+  }
+}
+
 }  // namespace
 }  // namespace yiyuan
