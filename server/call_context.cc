@@ -7,7 +7,7 @@
 namespace yiyuan {
 
 absl::StatusOr<Principal> AuthenticateCall(const ServiceEnv& env,
-                                           const grpc::ServerContext& context,
+                                           const grpc::ServerContextBase& context,
                                            absl::Time deadline) {
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
@@ -23,7 +23,7 @@ absl::StatusOr<Principal> AuthenticateCall(const ServiceEnv& env,
   return env.tokens->Authenticate(token, deadline);
 }
 
-absl::StatusOr<Principal> AuthorizeCall(const ServiceEnv& env, const grpc::ServerContext& context,
+absl::StatusOr<Principal> AuthorizeCall(const ServiceEnv& env, const grpc::ServerContextBase& context,
                                         absl::Time deadline, std::initializer_list<Role> roles,
                                         absl::string_view method) {
   absl::StatusOr<Principal> p = AuthenticateCall(env, context, deadline);

@@ -25,11 +25,11 @@ struct ServiceEnv {
 // The principal behind the call's "authorization: Bearer <token>" metadata.
 // UNAUTHENTICATED when the header is missing, malformed, unknown or revoked.
 absl::StatusOr<Principal> AuthenticateCall(const ServiceEnv& env,
-                                           const grpc::ServerContext& context,
+                                           const grpc::ServerContextBase& context,
                                            absl::Time deadline);
 
 // AuthenticateCall, then PERMISSION_DENIED unless the principal has one of `roles`.
-absl::StatusOr<Principal> AuthorizeCall(const ServiceEnv& env, const grpc::ServerContext& context,
+absl::StatusOr<Principal> AuthorizeCall(const ServiceEnv& env, const grpc::ServerContextBase& context,
                                         absl::Time deadline, std::initializer_list<Role> roles,
                                         absl::string_view method);
 

@@ -26,11 +26,16 @@
 #include "engine/clock.h"
 #include "server/admin_service.h"
 #include "server/auth.h"
+#include "server/crypto.h"
+#include "server/dispatch_service.h"
+#include "server/dispatch_store.h"
+#include "server/dispatcher.h"
 #include "server/embedded_files.h"
 #include "server/embedded_redis.h"
 #include "server/flag_names.h"
 #include "server/intake_service.h"
 #include "server/roster.h"
+#include "server/stream_hub.h"
 #include "server/unit_service.h"
 #include "server/unit_store.h"
 #include "server/volunteer_service.h"
@@ -71,6 +76,14 @@ ABSL_FLAG(int, max_pollers, 16,
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write the gRPC address (host:port) here (for scripts and tests)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, instance_id, "",
+          "Names this instance in leader leases; default <hostname>:<pid>:<random>");
+ABSL_FLAG(std::string, dispatch_policy, "",
+          "Overrides of the dispatch policy by urgency, e.g. "
+          "\"crisis.offer_ttl=30s,urgent.max_rounds=3\"");
+ABSL_FLAG(std::string, score_weights, "",
+          "Overrides of the matching cost weights, e.g. \"travel_time=1,continuity=30\" "
+          "(names: travel_time, preferred_skill_fit, continuity, fairness, reliability, urgency)");
 
 namespace yiyuan {
 namespace {
@@ -264,7 +277,30 @@ int Run(int argc, char** argv) {
   roster_options.pool_size = 2;
   RedisClient roster_redis(roster_options);
   Roster roster(&roster_redis, &SystemClock::Get());
+  DispatchStore dispatch_store(&redis);
+  StreamHub hub(&dispatch_store);
+  roster.SetEventObserver([&hub](const std::string& district, const std::string& id,
+                                 const HashFields& f) { hub.OnEvent(district, id, f); });
   if (absl::Status s = roster.Start(absl::Now() + absl::Seconds(30)); !s.ok()) return fail(s);
+  DispatcherOptions dispatcher_options;
+  dispatcher_options.instance_id = absl::GetFlag(FLAGS_instance_id);
+  if (dispatcher_options.instance_id.empty()) {
+    char hostname[256] = {0};
+    gethostname(hostname, sizeof(hostname) - 1);
+    dispatcher_options.instance_id = absl::StrCat(hostname, ":", getpid(), ":", RandomUrlSafe(4));
+  }
+  if (std::string p = absl::GetFlag(FLAGS_dispatch_policy); !p.empty()) {
+    absl::StatusOr<DispatchPolicyOptions> policy = ParseDispatchPolicy(p);
+    if (!policy.ok()) return fail(policy.status());
+    dispatcher_options.policy = *policy;
+  }
+  if (std::string w = absl::GetFlag(FLAGS_score_weights); !w.empty()) {
+    absl::StatusOr<ScoreWeights> weights = ParseScoreWeights(w);
+    if (!weights.ok()) return fail(weights.status());
+    dispatcher_options.scorer.weights = *weights;
+  }
+  Dispatcher dispatcher(&dispatch_store, &roster, &SystemClock::Get(), dispatcher_options);
+  dispatcher.Start();
 
   ServiceEnv env;
   env.tokens = &tokens;
@@ -272,16 +308,19 @@ int Run(int argc, char** argv) {
   env.default_district = absl::GetFlag(FLAGS_default_district);
   env.max_call_time = absl::Milliseconds(absl::GetFlag(FLAGS_max_call_ms));
 
-  IntakeService intake(&env, &requests);
+  IntakeService intake(&env, &requests, &dispatcher);
   AdminService admin(&env);
-  VolunteerService volunteers(&env, &volunteer_store, &unit_store, &roster);
+  VolunteerService volunteers(&env, &volunteer_store, &unit_store, &roster,
+                              OfferServices{&dispatch_store, &dispatcher, &hub, &requests});
   UnitService units(&env, &unit_store, &volunteer_store, &roster);
+  DispatchService dispatch(&env, DispatchServices{&dispatch_store, &dispatcher, &hub, &requests,
+                                                  &volunteer_store, &unit_store});
   // Declared by API v1; implemented by later work, UNIMPLEMENTED until then.
-  v1::DispatchService::Service dispatch;
   v1::PointsService::Service points;
 
   Metrics metrics(&redis);
   metrics.AddSource([&roster] { return roster.MetricsText(); });
+  metrics.AddSource([&dispatcher] { return dispatcher.MetricsText(); });
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -332,10 +371,13 @@ int Run(int argc, char** argv) {
         {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
          {"drain_timeout", absl::FormatDuration(drain)}});
     monitor.Stop();
+    hub.Shutdown();
     server->Shutdown(absl::ToChronoTime(absl::Now() + drain));
   });
   server->Wait();
   waiter.join();
+  dispatcher.Stop();
+  roster.Stop();
   metrics.Stop();
   if (embedded) embedded->Stop();
   Log(LogLevel::kInfo, "dispatchd stopped");

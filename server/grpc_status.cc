@@ -28,7 +28,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code, message, rich.SerializeAsString());
 }
 
-absl::Time CallDeadline(const grpc::ServerContext& context, absl::Duration cap) {
+absl::Time CallDeadline(const grpc::ServerContextBase& context, absl::Duration cap) {
   absl::Time deadline = absl::FromChrono(context.deadline());
   return std::min(deadline, absl::Now() + cap);
 }

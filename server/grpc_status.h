@@ -15,7 +15,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The call's deadline as absl::Time (InfiniteFuture when the client set none), capped at
 // `cap` from now so that no handler waits on Redis longer than that.
-absl::Time CallDeadline(const grpc::ServerContext& context,
+absl::Time CallDeadline(const grpc::ServerContextBase& context,
                         absl::Duration cap = absl::Seconds(5));
 
 }  // namespace yiyuan

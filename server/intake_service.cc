@@ -35,6 +35,9 @@ grpc::Status IntakeService::SubmitRequest(grpc::ServerContext* context,
   }
   absl::StatusOr<SubmitResult> r = store_->Submit(*district, req->request_id(), content, deadline);
   if (!r.ok()) return ToGrpcStatus(r.status());
+  if (r->outcome == SubmitOutcome::kCreated && dispatcher_ != nullptr) {
+    dispatcher_->Submitted(r->request);
+  }
   ToProto(r->request, p->SeesResidentContact(), resp->mutable_request());
   resp->set_replayed(r->outcome == SubmitOutcome::kReplayed);
   if (r->outcome == SubmitOutcome::kDuplicate) resp->set_duplicate_of(r->request.id);

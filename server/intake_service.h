@@ -2,6 +2,7 @@
 #define YIYUAN_SERVER_INTAKE_SERVICE_H_
 
 #include "server/call_context.h"
+#include "server/dispatcher.h"
 #include "server/request_store.h"
 #include "yiyuan/v1/intake.grpc.pb.h"
 
@@ -10,7 +11,9 @@ namespace yiyuan {
 // yiyuan.v1.IntakeService: authenticate, convert, call the store, convert back.
 class IntakeService final : public v1::IntakeService::Service {
  public:
-  IntakeService(const ServiceEnv* env, RequestStore* store) : env_(env), store_(store) {}
+  // `dispatcher` (may be null: no matching) makes the first offers of new requests.
+  IntakeService(const ServiceEnv* env, RequestStore* store, Dispatcher* dispatcher)
+      : env_(env), store_(store), dispatcher_(dispatcher) {}
 
   grpc::Status SubmitRequest(grpc::ServerContext* context, const v1::SubmitRequestRequest* req,
                              v1::SubmitRequestResponse* resp) override;
@@ -24,6 +27,7 @@ class IntakeService final : public v1::IntakeService::Service {
  private:
   const ServiceEnv* const env_;
   RequestStore* const store_;
+  Dispatcher* const dispatcher_;
 };
 
 }  // namespace yiyuan

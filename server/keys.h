@@ -77,6 +77,61 @@ inline std::string ResidentPairings(absl::string_view d, absl::string_view phone
   return absl::StrCat(District(d), "rpairs:", phone_hash);
 }
 
+// Dispatch keys (offers, assignments, the leader's queues); their layout and rules are
+// documented in lua/dispatch_lib.lua, which every dispatch script shares.
+// Hash: one offer.
+inline std::string Offer(absl::string_view d, absl::string_view offer_id) {
+  return absl::StrCat(District(d), "offer:", offer_id);
+}
+// Hash: the assignment of one volunteer ("v") or unit ("u") to one request.
+inline std::string Assignment(absl::string_view d, absl::string_view request_id,
+                              absl::string_view assignee_key) {
+  return absl::StrCat(District(d), "asg:", request_id, ":", assignee_key);
+}
+// Sets per request: pending offer ids, and "v:<id>"/"u:<id>" ever offered, declined,
+// no-show, excluded by an operator.
+inline std::string RequestPending(absl::string_view d, absl::string_view id) {
+  return absl::StrCat(District(d), "rpend:", id);
+}
+inline std::string RequestTried(absl::string_view d, absl::string_view id) {
+  return absl::StrCat(District(d), "rtried:", id);
+}
+inline std::string RequestDeclined(absl::string_view d, absl::string_view id) {
+  return absl::StrCat(District(d), "rdecl:", id);
+}
+inline std::string RequestNoShow(absl::string_view d, absl::string_view id) {
+  return absl::StrCat(District(d), "rnoshow:", id);
+}
+inline std::string RequestExcluded(absl::string_view d, absl::string_view id) {
+  return absl::StrCat(District(d), "rexcl:", id);
+}
+// Set of an assignee's pending offer ids ("v:<id>" or "u:<id>").
+inline std::string AssigneePending(absl::string_view d, absl::string_view assignee_key) {
+  return absl::StrCat(District(d), "apending:", assignee_key);
+}
+// Stream of an assignee's offer messages: what WatchOffers sends and resumes from.
+inline std::string Inbox(absl::string_view d, absl::string_view assignee_key) {
+  return absl::StrCat(District(d), "inbox:", assignee_key);
+}
+// Zset request id -> when the district's leader must look at it next.
+inline std::string Due(absl::string_view d) { return absl::StrCat(District(d), "due"); }
+// Zset request id -> escalation order (CRISIS first, then oldest first).
+inline std::string Escalations(absl::string_view d) { return absl::StrCat(District(d), "esc"); }
+// String "<token> <owner>" with a TTL: the district's leader lease.
+inline std::string Lease(absl::string_view d) { return absl::StrCat(District(d), "lease"); }
+// Set of volunteer ids who completed work for one resident phone (hashed).
+inline std::string Served(absl::string_view d, absl::string_view phone_hash) {
+  return absl::StrCat(District(d), "served:", phone_hash);
+}
+// Hash {id, sha}: what a Mobilize idempotency key was used for.
+inline std::string MobilizeIdempotency(absl::string_view d, absl::string_view key) {
+  return absl::StrCat(District(d), "idem:mob:", key);
+}
+// Counter: the last mobilisation number handed out.
+inline std::string MobilizationSeq(absl::string_view d) {
+  return absl::StrCat(District(d), "seq:mob");
+}
+
 // Set of every district that has volunteers or units: what the live index follows.
 inline constexpr absl::string_view kDistricts = "{yiyuan}:districts";
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -157,6 +158,12 @@ LuaScript LuaScript::Embedded(absl::string_view file_name) {
     std::abort();
   }
   return LuaScript(std::string(file_name), std::string(body));
+}
+
+LuaScript LuaScript::WithLibrary(absl::string_view library, absl::string_view file_name) {
+  LuaScript lib = Embedded(library);
+  LuaScript script = Embedded(file_name);
+  return LuaScript(script.name(), absl::StrCat(lib.body(), "\n", script.body()));
 }
 
 absl::Status StatusFromRedisError(absl::string_view error) {

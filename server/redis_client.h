@@ -46,6 +46,9 @@ class LuaScript {
   // The embedded script `file_name` (e.g. "submit_request.lua"). The program aborts at
   // start if no such file was embedded — that is a build error, not a runtime one.
   static LuaScript Embedded(absl::string_view file_name);
+  // The embedded script `file_name` with the embedded `library` (e.g.
+  // "dispatch_lib.lua") prepended: scripts that share rules stay one atomic EVALSHA.
+  static LuaScript WithLibrary(absl::string_view library, absl::string_view file_name);
   const std::string& name() const { return name_; }
   const std::string& body() const { return body_; }
   const std::string& sha1() const { return sha1_; }

@@ -35,6 +35,8 @@ class HashFields {
   double number(absl::string_view k) const;
   // The items of a ",a,b," list, in order.
   std::vector<std::string> list(absl::string_view k) const;
+  // Every field.
+  const absl::flat_hash_map<std::string, std::string>& map() const { return m_; }
 
  private:
   absl::flat_hash_map<std::string, std::string> m_;

@@ -1,5 +1,6 @@
 #include "server/request_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -16,21 +17,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-absl::StatusOr<HelpRequest> RequestFromFields(const HashFields& m) {
-  HelpRequest r;
-  r.id = m.str("id");
-  if (r.id.empty()) return absl::NotFoundError("no such request");
-  r.district = m.str("district");
-  r.request_id = m.str("request_id");
-  absl::StatusOr<RequestContent> content = DecodeRequestContent(m.str("doc"));
-  if (!content.ok()) return content.status();
-  r.content = *std::move(content);
-  r.state = ParseRequestState(m.str("state")).value_or(RequestState::kUnknown);
-  r.create_time_ms = m.integer("create_ms");
-  r.update_time_ms = m.integer("update_ms");
-  r.cancel_reason = m.str("cancel_reason");
-  return r;
-}
 
 // Reads a script reply {outcome, HGETALL fields...}.
 absl::StatusOr<std::pair<std::string, HelpRequest>> OutcomeAndRequest(const RedisValue& v) {
@@ -53,6 +39,22 @@ std::string StatesWhere(bool (*keep)(RequestState)) {
 }
 
 }  // namespace
+
+absl::StatusOr<HelpRequest> RequestFromFields(const HashFields& m) {
+  HelpRequest r;
+  r.id = m.str("id");
+  if (r.id.empty()) return absl::NotFoundError("no such request");
+  r.district = m.str("district");
+  r.request_id = m.str("request_id");
+  absl::StatusOr<RequestContent> content = DecodeRequestContent(m.str("doc"));
+  if (!content.ok()) return content.status();
+  r.content = *std::move(content);
+  r.state = ParseRequestState(m.str("state")).value_or(RequestState::kUnknown);
+  r.create_time_ms = m.integer("create_ms");
+  r.update_time_ms = m.integer("update_ms");
+  r.cancel_reason = m.str("cancel_reason");
+  return r;
+}
 
 std::string EncodeRequestContent(const RequestContent& c) {
   Json resident = {
@@ -136,7 +138,7 @@ RequestStore::RequestStore(RedisClient* redis, RequestStoreOptions options)
     : redis_(redis),
       options_(options),
       submit_(LuaScript::Embedded("submit_request.lua")),
-      cancel_(LuaScript::Embedded("cancel_request.lua")),
+      cancel_(LuaScript::WithLibrary("dispatch_lib.lua", "cancel_request.lua")),
       list_(LuaScript::Embedded("list_requests.lua")) {}
 
 absl::StatusOr<SubmitResult> RequestStore::Submit(absl::string_view district,
@@ -164,6 +166,9 @@ absl::StatusOr<SubmitResult> RequestStore::Submit(absl::string_view district,
       std::to_string(absl::ToInt64Seconds(options_.idempotency_ttl)),
       std::to_string(options_.event_stream_max_len),
       StatesWhere(IsOpen),
+      std::to_string(std::max(1, content.headcount)),
+      phone_hash,
+      std::to_string(absl::ToInt64Milliseconds(options_.dispatch_grace)),
   };
   absl::StatusOr<RedisValue> reply = redis_->Eval(submit_, keys, args, deadline);
   if (!reply.ok()) return reply.status();
@@ -237,9 +242,9 @@ absl::StatusOr<HelpRequest> RequestStore::Cancel(absl::string_view id, absl::str
   absl::StatusOr<std::string> district = DistrictOfRequestId("id", id);
   if (!district.ok()) return district.status();
   absl::StatusOr<RedisValue> reply = redis_->Eval(
-      cancel_, {keys::Request(*district, id), keys::Events(*district)},
-      {std::string(reason), StatesWhere(IsCancellable),
-       std::to_string(options_.event_stream_max_len), std::string(actor)},
+      cancel_, {keys::Request(*district, id)},
+      {keys::District(*district), std::to_string(options_.event_stream_max_len), "",
+       std::string(reason), StatesWhere(IsCancellable), std::string(actor)},
       deadline);
   if (absl::IsNotFound(reply.status())) {
     return absl::NotFoundError(absl::StrCat("no request with id ", id));

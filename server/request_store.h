@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "engine/help_request.h"
 #include "server/redis_client.h"
+#include "server/redis_fields.h"
 
 namespace yiyuan {
 
@@ -21,6 +22,9 @@ struct RequestStoreOptions {
   int64_t event_stream_max_len = 1000000;
   // Most requests one ListRequests call examines before it returns a page token.
   int list_scan_budget = 2000;
+  // How long after submission the district's dispatcher loop takes up a request that
+  // the receiving instance has not offered yet (it normally offers at once).
+  absl::Duration dispatch_grace = absl::Seconds(1);
 };
 
 // What SubmitRequest did.
@@ -96,6 +100,8 @@ absl::StatusOr<std::string> DistrictOfRequestId(absl::string_view field, absl::s
 // The canonical JSON document of a request's content, as stored and compared for
 // idempotency. Equal contents give equal documents.
 std::string EncodeRequestContent(const RequestContent& content);
+// Reads a request hash; NOT_FOUND when it is empty, INTERNAL when it is corrupt.
+absl::StatusOr<HelpRequest> RequestFromFields(const HashFields& fields);
 // Reads a document made by EncodeRequestContent. INTERNAL if it is corrupt.
 absl::StatusOr<RequestContent> DecodeRequestContent(absl::string_view doc);
 

@@ -154,8 +154,27 @@ std::vector<Roster::Hit> Roster::Nearest(absl::string_view district, LatLng cent
   out.reserve(hits.size());
   for (const auto& h : hits) {
     out.push_back(Hit{*h.id, h.value->is_unit, LatLng{h.location.lat, h.location.lng}, h.distance_m,
-                      h.value->capacity_left()});
+                      h.value->capacity_left(), *h.value});
   }
+  return out;
+}
+
+void Roster::ApplyLoad(absl::string_view district, bool, absl::string_view id,
+                       int active_assignments, int64_t revision) {
+  absl::MutexLock lock(&mu_);
+  auto it = districts_.find(district);
+  if (it == districts_.end()) return;
+  Candidate* c = it->second->index.MutableValue(id);
+  if (c == nullptr || c->revision >= revision) return;
+  c->active_assignments = active_assignments;
+  c->revision = revision;
+}
+
+std::vector<std::string> Roster::Districts() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, d] : districts_) out.push_back(name);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -241,6 +260,8 @@ absl::Status Roster::LoadDistrict(const std::string& district, absl::Time deadli
     DistrictLocked(district);
   }
   cursors_.push_back(std::move(cursor));
+  // Events written before the cursor were not observed one by one.
+  if (observer_) observer_(district, "", HashFields());
   Log(LogLevel::kInfo, "roster.loaded",
       {{"district", district}, {"indexed", std::to_string(size(district))}});
   return absl::OkStatus();
@@ -315,7 +336,14 @@ absl::Status Roster::ReadOnce() {
       (is_events ? cursor->events_id : cursor->locations_id) = entry.elements[0].str;
       HashFields f(entry.elements[1]);
       if (is_events) {
+        if (observer_) observer_(cursor->district, entry.elements[0].str, f);
         const std::string& type = f.str("type");
+        if (type == "assignee.load") {
+          bool unit = f.has("unit");
+          ApplyLoad(cursor->district, unit, f.str(unit ? "unit" : "volunteer"),
+                    static_cast<int>(f.integer("active_n")), f.integer("rev"));
+          continue;
+        }
         // A new volunteer is off duty: nothing to index. A change this roster already
         // holds (its own instance's write) needs no second read.
         if (type == "volunteer.registered") continue;

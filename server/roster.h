@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -81,6 +82,7 @@ class Roster {
     LatLng location;
     double distance_m = 0;
     int capacity_left = 0;
+    Candidate candidate;  // A copy of the indexed entry.
   };
   // Up to `k` candidates of `district` eligible under `q` at `now` within
   // `max_radius_m` of `center`, nearest first (ties by id). `searched_radius_m`
@@ -88,6 +90,21 @@ class Roster {
   std::vector<Hit> Nearest(absl::string_view district, LatLng center, int k, double max_radius_m,
                            const CandidateQuery& q, absl::Time now,
                            double* searched_radius_m) const;
+
+  // Sets the open-assignment count of an indexed volunteer or unit (from an
+  // assignee.load event at `revision`); ignored when not indexed or not newer.
+  void ApplyLoad(absl::string_view district, bool is_unit, absl::string_view id,
+                 int active_assignments, int64_t revision);
+
+  // Called by the following thread with every event it reads (district, stream id,
+  // fields), in stream order; with an empty id when a district has just been loaded
+  // (its earlier events are not observed one by one). Set before Start; must not block.
+  using EventObserver =
+      std::function<void(const std::string& district, const std::string& id, const HashFields& f)>;
+  void SetEventObserver(EventObserver observer) { observer_ = std::move(observer); }
+
+  // Every district followed here.
+  std::vector<std::string> Districts() const;
 
   // Entries indexed in `district` (volunteers and units).
   size_t size(absl::string_view district) const;
@@ -143,6 +160,7 @@ class Roster {
   absl::Mutex follow_mu_;
   std::vector<std::string> to_follow_ ABSL_GUARDED_BY(follow_mu_);
 
+  EventObserver observer_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::atomic<int64_t> events_read_{0};

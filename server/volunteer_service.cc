@@ -1,5 +1,6 @@
 #include "server/volunteer_service.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/field_checks.h"
@@ -8,6 +9,7 @@
 #include "server/grpc_status.h"
 #include "server/page_token.h"
 #include "server/volunteer_convert.h"
+#include "server/dispatch_convert.h"
 
 namespace yiyuan {
 namespace {
@@ -324,6 +326,175 @@ grpc::Status VolunteerService::FindNearbyVolunteers(grpc::ServerContext* context
     c.set_capacity_left(h.capacity_left);
     *resp->add_candidates() = std::move(c);
   }
+  return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::Offer>* VolunteerService::WatchOffers(
+    grpc::CallbackServerContext* context, const v1::WatchOffersRequest* req) {
+  auto refuse = [](const absl::Status& s) {
+    return new RefusedStream<v1::Offer>(ToGrpcStatus(s));
+  };
+  absl::Time deadline = absl::Now() + env_->max_call_time;
+  absl::StatusOr<Principal> p =
+      AuthorizeCall(*env_, *context, deadline,
+                    {Role::kVolunteerApp, Role::kOperator, Role::kAdmin}, "WatchOffers");
+  if (!p.ok()) return refuse(p.status());
+  if (!req->volunteer_id().empty() && !req->unit_id().empty()) {
+    return refuse(InvalidField("unit_id", "set volunteer_id or unit_id, not both"));
+  }
+  if (!req->resume_after_cursor().empty() && !IsStreamId(req->resume_after_cursor())) {
+    return refuse(InvalidField("resume_after_cursor", "is not a cursor this server sent"));
+  }
+  AssigneeRef who;
+  std::string district;
+  if (!req->unit_id().empty()) {
+    who = {true, req->unit_id()};
+    absl::StatusOr<std::string> d = DistrictOfUnitId("unit_id", who.id);
+    if (!d.ok()) return refuse(d.status());
+    if (absl::Status s = RequireDistrict(*p, *d); !s.ok()) return refuse(s);
+    absl::StatusOr<Unit> unit = units_->Get(who.id, deadline);
+    if (!unit.ok()) return refuse(unit.status());
+    if (!IsStaff(*p)) {
+      const UnitSpec& u = unit->spec;
+      bool member = !p->volunteer_id.empty() &&
+                    (u.leader_volunteer_id == p->volunteer_id ||
+                     std::find(u.member_volunteer_ids.begin(), u.member_volunteer_ids.end(),
+                               p->volunteer_id) != u.member_volunteer_ids.end());
+      if (!member) {
+        return refuse(absl::PermissionDeniedError(
+            "only the unit's leader or members may watch its offers"));
+      }
+    }
+    district = *d;
+  } else {
+    absl::StatusOr<std::string> id = SubjectVolunteer(*p, "volunteer_id", req->volunteer_id());
+    if (!id.ok()) return refuse(id.status());
+    who = {false, *id};
+    district = std::string(DistrictPrefix(*id));
+  }
+  return offers_.hub->WatchOffers(district, who, req->resume_after_cursor(), deadline);
+}
+
+grpc::Status VolunteerService::RespondToOffer(grpc::ServerContext* context,
+                                              const v1::RespondToOfferRequest* req,
+                                              v1::RespondToOfferResponse* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p =
+      AuthorizeCall(*env_, *context, deadline,
+                    {Role::kVolunteerApp, Role::kOperator, Role::kAdmin}, "RespondToOffer");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  FieldViolations v;
+  absl::StatusOr<std::string> district = DistrictOfOfferId("offer_id", req->offer_id());
+  if (!district.ok()) v.AddFrom(district.status());
+  if (req->response() != v1::RESPONSE_ACCEPT && req->response() != v1::RESPONSE_DECLINE) {
+    v.Add("response", "must be RESPONSE_ACCEPT or RESPONSE_DECLINE");
+  }
+  if (!v1::DeclineReason_IsValid(req->decline_reason())) {
+    v.Add("decline_reason", "is not a known reason");
+  }
+  if (req->decline_note().size() > 500) v.Add("decline_note", "must be at most 500 bytes");
+  if (req->has_location()) {
+    checks::Location(v, "location", LocationFromProto(true, req->location()), false);
+  }
+  if (absl::Status s = v.ToStatus(); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = RequireDistrict(*p, *district); !s.ok()) return ToGrpcStatus(s);
+  OfferAnswer a;
+  a.offer_id = req->offer_id();
+  a.accept = req->response() == v1::RESPONSE_ACCEPT;
+  a.decline_reason = req->decline_reason();
+  a.decline_note = req->decline_note();
+  if (p->role == Role::kVolunteerApp) {
+    absl::StatusOr<std::string> id = SubjectVolunteer(*p, "volunteer_id", req->volunteer_id());
+    if (!id.ok()) return ToGrpcStatus(id.status());
+    a.volunteer_id = *id;
+  } else {
+    a.volunteer_id = req->volunteer_id();
+    a.privileged = true;
+  }
+  absl::StatusOr<OfferReply> r = offers_.store->Respond(a, deadline);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  ToProto(r->offer, resp->mutable_offer());
+  if (!a.accept && !r->replayed) offers_.dispatcher->NeedsRound(r->offer.request_id);
+  if (r->assignment.has_value()) {
+    absl::StatusOr<HelpRequest> request = offers_.requests->Get(r->offer.request_id, deadline);
+    if (!request.ok()) return ToGrpcStatus(request.status());
+    ToProto(*r->assignment, &*request, true, resp->mutable_assignment());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status VolunteerService::ReportProgress(grpc::ServerContext* context,
+                                              const v1::ReportProgressRequest* req,
+                                              v1::Assignment* resp) {
+  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
+  absl::StatusOr<Principal> p = AuthorizeCall(
+      *env_, *context, deadline,
+      {Role::kVolunteerApp, Role::kResidentApp, Role::kOperator, Role::kAdmin}, "ReportProgress");
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  FieldViolations v;
+  absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", req->request_id());
+  if (!district.ok()) v.AddFrom(district.status());
+  ProgressReport r;
+  r.request_id = req->request_id();
+  if (req->has_assignee()) {
+    absl::StatusOr<AssigneeRef> a = AssigneeFromProto("assignee", req->assignee());
+    if (a.ok()) {
+      r.assignee = *a;
+    } else {
+      v.AddFrom(a.status());
+    }
+  }
+  r.kind = ProgressKindFromNumber(req->kind());
+  if (r.kind == ProgressKind::kNone || r.kind == ProgressKind::kUnknown) {
+    v.Add("kind", "is required: one of PROGRESS_EN_ROUTE, PROGRESS_ARRIVED, "
+                  "PROGRESS_COMPLETED, PROGRESS_RATED, PROGRESS_NO_SHOW");
+  }
+  if (r.kind == ProgressKind::kCompleted &&
+      (req->minutes_served() < 1 || req->minutes_served() > 1440)) {
+    v.Add("minutes_served", "is required for PROGRESS_COMPLETED: 1..1440");
+  }
+  if (req->rating() < 0 || req->rating() > 5) v.Add("rating", "must be 1..5 (0 = none)");
+  if (r.kind == ProgressKind::kRated && req->rating() == 0) {
+    v.Add("rating", "is required for PROGRESS_RATED: 1..5");
+  }
+  if (req->notes().size() > 2000) v.Add("notes", "must be at most 2000 bytes");
+  if (req->has_location()) {
+    checks::Location(v, "location", LocationFromProto(true, req->location()), false);
+  }
+  if (absl::Status s = v.ToStatus(); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = RequireDistrict(*p, *district); !s.ok()) return ToGrpcStatus(s);
+  if (p->role == Role::kResidentApp && r.kind != ProgressKind::kRated &&
+      r.kind != ProgressKind::kNoShow) {
+    return ToGrpcStatus(absl::PermissionDeniedError(
+        "RESIDENT_APP may report only PROGRESS_RATED and PROGRESS_NO_SHOW"));
+  }
+  if (p->role == Role::kVolunteerApp) {
+    if (r.kind == ProgressKind::kNoShow) {
+      return ToGrpcStatus(absl::PermissionDeniedError(
+          "PROGRESS_NO_SHOW is reported by an operator or the resident"));
+    }
+    if (!p->volunteer_id.empty()) {
+      r.volunteer_id = p->volunteer_id;
+      if (!r.assignee.has_value()) r.assignee = AssigneeRef{false, p->volunteer_id};
+    } else if (r.assignee.has_value() && !r.assignee->is_unit) {
+      r.volunteer_id = r.assignee->id;
+    } else {
+      return ToGrpcStatus(InvalidField("assignee", "is required with this token"));
+    }
+  }
+  r.minutes_served = req->minutes_served();
+  r.rating = req->rating();
+  r.notes = req->notes();
+  r.actor = p->token_id;
+  absl::StatusOr<ProgressReply> reply = offers_.store->Progress(r, deadline);
+  if (!reply.ok()) return ToGrpcStatus(reply.status());
+  if (r.kind == ProgressKind::kNoShow && reply->changed) {
+    offers_.dispatcher->NeedsRound(r.request_id);
+  }
+  absl::StatusOr<HelpRequest> request = offers_.requests->Get(r.request_id, deadline);
+  if (!request.ok()) return ToGrpcStatus(request.status());
+  bool unmasked = IsStaff(*p) || p->role == Role::kVolunteerApp;
+  ToProto(reply->assignment, &*request, unmasked, resp);
   return grpc::Status::OK;
 }
 

@@ -176,7 +176,7 @@ VolunteerStore::VolunteerStore(RedisClient* redis, VolunteerStoreOptions options
       options_(options),
       register_(LuaScript::Embedded("register_volunteer.lua")),
       update_(LuaScript::Embedded("update_volunteer.lua")),
-      set_duty_(LuaScript::Embedded("set_duty.lua")),
+      set_duty_(LuaScript::WithLibrary("dispatch_lib.lua", "set_duty.lua")),
       report_location_(LuaScript::Embedded("report_location.lua")),
       list_(LuaScript::Embedded("list_scan.lua")),
       create_pairing_(LuaScript::Embedded("create_pairing.lua")) {}
@@ -313,9 +313,9 @@ absl::StatusOr<Volunteer> VolunteerStore::SetDuty(absl::string_view id, DutyStat
       set_duty_,
       {keys::Volunteer(*district, id), keys::OnDuty(*district), keys::Events(*district),
        keys::Locations(*district)},
-      {std::string(Name(status)), location.has_value() ? ExactDouble(location->lat) : "",
+      {keys::District(*district), std::to_string(options_.event_stream_max_len), "",
+       std::string(Name(status)), location.has_value() ? ExactDouble(location->lat) : "",
        location.has_value() ? ExactDouble(location->lng) : "",
-       std::to_string(options_.event_stream_max_len),
        std::to_string(options_.location_feed_max_len), std::string(actor)},
       deadline);
   if (absl::IsNotFound(reply.status())) {

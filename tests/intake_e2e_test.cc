@@ -10,6 +10,7 @@
 #include "server/redis_client.h"
 #include "tests/testing/client.h"
 #include "tests/testing/processes.h"
+#include "tests/testing/redis_counts.h"
 
 namespace yiyuan::testing {
 namespace {
@@ -38,7 +39,7 @@ class IntakeE2ETest : public ::testing::Test {
 
   std::unique_ptr<v1::IntakeService::Stub> Intake() { return v1::IntakeService::NewStub(*channel_); }
   std::string Admin() { return server_->admin_token(); }
-  int64_t KeyCount() { return redis_->Command({"DBSIZE"})->integer; }
+  int64_t KeyCount() { return DataKeyCount(*redis_); }
   int64_t StreamLength() {
     return redis_->Command({"XLEN", "{d:wuxing}:events"})->integer;
   }

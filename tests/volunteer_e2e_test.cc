@@ -21,6 +21,7 @@
 #include "server/redis_client.h"
 #include "tests/testing/client.h"
 #include "tests/testing/processes.h"
+#include "tests/testing/redis_counts.h"
 #include "yiyuan/v1/unit.grpc.pb.h"
 #include "yiyuan/v1/volunteer.grpc.pb.h"
 
@@ -120,7 +121,7 @@ class VolunteerE2ETest : public ::testing::Test {
     EXPECT_FALSE(t.empty()) << "could not create a token";
     return t;
   }
-  int64_t KeyCount() { return redis_->Command({"DBSIZE"})->integer; }
+  int64_t KeyCount() { return DataKeyCount(*redis_); }
   int64_t StreamLength() { return redis_->Command({"XLEN", "{d:wuxing}:events"})->integer; }
 
   static std::string NextPhone() {

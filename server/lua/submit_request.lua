@@ -11,7 +11,10 @@
 -- ARGV: 1 key prefix "{d:X}:", 2 district, 3 request_id, 4 content document (JSON),
 --       5 channel, 6 category, 7 urgency, 8 community id, 9 idempotency TTL seconds,
 --       10 event stream max length, 11 states in which a request is still open
---       (",A,B,", from IsOpen in engine/help_request.h)
+--       (",A,B,", from IsOpen in engine/help_request.h), 12 headcount, 13 resident
+--       phone hash, 14 dispatch grace ms: the new request joins the leader's due set
+--       that much later, so the instance that took it makes the first offers and the
+--       leader steps in only if it did not (e.g. it crashed)
 -- Returns {outcome, hash fields...} where outcome is "created", "replayed" or
 -- "duplicate" and the fields are those of the request hash (HGETALL order).
 local prefix, district, request_id, doc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -53,8 +56,10 @@ redis.call('HSET', prefix .. 'req:' .. id,
            'id', id, 'district', district, 'request_id', request_id, 'seq', seq,
            'doc', doc, 'state', 'SUBMITTED', 'channel', ARGV[5], 'category', ARGV[6],
            'urgency', ARGV[7], 'community', ARGV[8], 'open_key', KEYS[2],
-           'create_ms', now_ms, 'update_ms', now_ms)
+           'create_ms', now_ms, 'update_ms', now_ms, 'headcount', ARGV[12],
+           'phone_hash', ARGV[13], 'round', 0, 'n_assigned', 0)
 redis.call('ZADD', KEYS[4], seq, id)
+redis.call('ZADD', ARGV[1] .. 'due', tonumber(now_ms) + tonumber(ARGV[14]), id)
 redis.call('SET', KEYS[2], id)
 redis.call('HSET', KEYS[1], 'id', id, 'sha', sha, 'dup', '0')
 redis.call('EXPIRE', KEYS[1], ttl)

@@ -1,0 +1,467 @@
+#include "server/dispatcher.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
+#include "server/dispatch_convert.h"
+#include "server/volunteer_store.h"
+
+namespace yiyuan {
+namespace {
+
+// Mobilisations reach everyone in the area: this bounds one broadcast.
+constexpr int kMaxMobilized = 10000;
+
+bool Dispatchable(RequestState s) {
+  return s == RequestState::kSubmitted || s == RequestState::kOffered ||
+         s == RequestState::kAssigned || s == RequestState::kEnRoute ||
+         s == RequestState::kInService;
+}
+
+// "v:wuxing-v3" -> "wuxing-v3".
+absl::flat_hash_set<std::string> Ids(const absl::flat_hash_set<std::string>& keys) {
+  absl::flat_hash_set<std::string> out;
+  for (const std::string& k : keys) {
+    absl::string_view id = k;
+    if (!absl::ConsumePrefix(&id, "v:")) absl::ConsumePrefix(&id, "u:");
+    out.insert(std::string(id));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<DispatchPolicyOptions> ParseDispatchPolicy(absl::string_view spec,
+                                                          DispatchPolicyOptions base) {
+  for (absl::string_view item : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(item, '=');
+    absl::string_view key = absl::StripAsciiWhitespace(kv.first);
+    absl::string_view value = absl::StripAsciiWhitespace(kv.second);
+    std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(key, '.');
+    UrgencyPolicy* u = parts.first == "routine"  ? &base.routine
+                       : parts.first == "urgent" ? &base.urgent
+                       : parts.first == "crisis" ? &base.crisis
+                                                 : nullptr;
+    auto bad = [&] {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--dispatch-policy: cannot use \"", item, "\""));
+    };
+    if (u == nullptr) return bad();
+    absl::string_view field = parts.second;
+    bool ok = false;
+    if (field == "offer_ttl") {
+      ok = absl::ParseDuration(value, &u->offer_ttl);
+    } else if (field == "sla") {
+      ok = absl::ParseDuration(value, &u->sla);
+    } else if (field == "offers_per_round") {
+      ok = absl::SimpleAtoi(value, &u->offers_per_round);
+    } else if (field == "max_rounds") {
+      ok = absl::SimpleAtoi(value, &u->max_rounds);
+    } else if (field == "first_radius_m") {
+      ok = absl::SimpleAtod(value, &u->first_radius_m);
+    } else if (field == "radius_growth") {
+      ok = absl::SimpleAtod(value, &u->radius_growth);
+    } else if (field == "max_radius_m") {
+      ok = absl::SimpleAtod(value, &u->max_radius_m);
+    }
+    if (!ok) return bad();
+  }
+  if (absl::Status s = ValidateDispatchPolicyOptions(base); !s.ok()) return s;
+  return base;
+}
+
+Dispatcher::Dispatcher(DispatchStore* store, Roster* roster, const Clock* clock,
+                       DispatcherOptions options)
+    : store_(store),
+      roster_(roster),
+      clock_(clock),
+      options_(std::move(options)),
+      policy_(options_.policy),
+      scorer_(options_.scorer, *clock) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  for (int i = 0; i < std::max(1, options_.workers); ++i) threads_.emplace_back([this] { Work(); });
+  threads_.emplace_back([this] { Lead(); });
+}
+
+void Dispatcher::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  for (const auto& [district, token] : tokens_) {
+    if (token > 0) {
+      (void)store_->HoldLease(district, options_.instance_id, options_.lease_ttl, false,
+                              absl::Now() + absl::Seconds(1));
+    }
+  }
+}
+
+void Dispatcher::Submitted(const HelpRequest& request) {
+  DispatchSnapshot s;
+  s.request = request;
+  s.headcount = std::max(1, request.content.headcount);
+  s.phone_hash = PhoneKeyHash(request.content.resident.phone);
+  Enqueue(Job{request.id, std::move(s)});
+}
+
+void Dispatcher::NeedsRound(const std::string& request_id) { Enqueue(Job{request_id, {}}); }
+
+void Dispatcher::Enqueue(Job job) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || static_cast<int>(queue_.size()) >= options_.queue_limit) {
+    // The request is in the leader's due set: it is not lost, only later.
+    queue_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  queue_.push_back(std::move(job));
+}
+
+void Dispatcher::Work() {
+  while (true) {
+    Job job;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Dispatcher* d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(d->mu_) {
+            return d->stopping_ || !d->queue_.empty();
+          },
+          this));
+      if (stopping_) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    absl::Time deadline = absl::Now() + absl::Seconds(5);
+    absl::StatusOr<DispatchSnapshot> s = job.snapshot.has_value()
+                                             ? absl::StatusOr<DispatchSnapshot>(*job.snapshot)
+                                             : store_->Load(job.request_id, deadline);
+    absl::Status st = s.ok() ? Step(*s, 0, deadline) : s.status();
+    if (absl::IsAborted(st)) {
+      aborted_.fetch_add(1, std::memory_order_relaxed);
+    } else if (!st.ok() && !absl::IsNotFound(st) && !absl::IsFailedPrecondition(st)) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+void Dispatcher::Lead() {
+  absl::Time next_lease = absl::InfinitePast();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.tick)) return;
+    }
+    absl::Time now = absl::Now();
+    if (now >= next_lease) {
+      next_lease = now + options_.lease_renew;
+      int64_t leading = 0;
+      for (const std::string& d : roster_->Districts()) {
+        absl::StatusOr<Lease> lease = store_->HoldLease(d, options_.instance_id,
+                                                        options_.lease_ttl, true,
+                                                        now + absl::Seconds(1));
+        if (!lease.ok()) {
+          errors_.fetch_add(1, std::memory_order_relaxed);
+          tokens_[d] = 0;
+          continue;
+        }
+        tokens_[d] = lease->token;
+        if (lease->token > 0) ++leading;
+      }
+      leader_of_.store(leading, std::memory_order_relaxed);
+    }
+    for (auto& [district, token] : tokens_) {
+      if (token <= 0) continue;
+      absl::Time deadline = absl::Now() + absl::Seconds(5);
+      absl::StatusOr<std::vector<std::string>> due = store_->DueRequests(
+          district, absl::ToUnixMillis(clock_->Now()), options_.due_batch, deadline);
+      if (!due.ok()) {
+        errors_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      for (const std::string& id : *due) {
+        absl::StatusOr<DispatchSnapshot> s = store_->Advance(id, token, deadline);
+        absl::Status st = s.ok() ? Step(*s, token, deadline) : s.status();
+        if (absl::IsAborted(st)) {
+          aborted_.fetch_add(1, std::memory_order_relaxed);
+          if (absl::StrContains(st.message(), "lease")) {
+            token = 0;  // Someone else leads now.
+            break;
+          }
+        } else if (!st.ok() && !absl::IsNotFound(st) && !absl::IsFailedPrecondition(st)) {
+          errors_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    }
+  }
+}
+
+absl::StatusOr<Ranking> Dispatcher::RankAround(const DispatchSnapshot& s, double radius_m, int k,
+                                               bool with_details,
+                                               std::vector<Roster::Hit>* hits,
+                                               double* searched_radius_m, absl::Time deadline) {
+  const RequestContent& c = s.request.content;
+  CandidateQuery q;  // Wide: the scorer gives the reasons.
+  q.duty_statuses = {DutyStatus::kOn, DutyStatus::kBusy};
+  q.include_units = c.headcount >= 2;
+  *hits = roster_->Nearest(s.request.district, *c.resident.location, k, radius_m, q,
+                           clock_->Now(), searched_radius_m);
+  CandidateHistory history;
+  absl::StatusOr<MatchRequest> m = MatchFor(s, *hits, &history, deadline);
+  if (!m.ok()) return m.status();
+  m->max_travel_m = radius_m;
+  std::vector<CandidateFacts> facts;
+  facts.reserve(hits->size());
+  for (const Roster::Hit& h : *hits) {
+    auto st = history.stats.find(h.id);
+    facts.push_back(CandidateFacts{h.id, &h.candidate, h.distance_m,
+                                   st == history.stats.end() ? nullptr : &st->second});
+  }
+  return scorer_.Rank(*m, facts, with_details);
+}
+
+absl::StatusOr<MatchRequest> Dispatcher::MatchFor(const DispatchSnapshot& s,
+                                                  const std::vector<Roster::Hit>& hits,
+                                                  CandidateHistory* history,
+                                                  absl::Time deadline) {
+  const RequestContent& c = s.request.content;
+  std::vector<std::string> volunteer_ids;
+  for (const Roster::Hit& h : hits) {
+    if (!h.is_unit) volunteer_ids.push_back(h.id);
+  }
+  absl::StatusOr<CandidateHistory> h =
+      store_->History(s.request.district, volunteer_ids, s.phone_hash, deadline);
+  if (!h.ok()) return h.status();
+  *history = *std::move(h);
+  MatchRequest m;
+  m.urgency = c.urgency;
+  m.location = *c.resident.location;
+  m.required_tokens = c.required_skills;
+  m.preferred_skills = c.preferred_skills;
+  if (c.window_start_ms > 0) m.window_start = absl::FromUnixMillis(c.window_start_ms);
+  m.include_units = c.headcount >= 2;
+  m.paired = history->paired;
+  m.served_before = history->served_before;
+  m.declined = Ids(s.declined_by);
+  m.no_show = Ids(s.no_show);
+  absl::flat_hash_set<std::string> offered;
+  for (const std::string& k : s.tried) {
+    if (!s.declined_by.contains(k) && !s.no_show.contains(k)) offered.insert(k);
+  }
+  m.offered = Ids(offered);
+  for (const AssigneeRef& a : s.assignees) m.assigned.insert(a.id);
+  m.conflict = Ids(s.excluded);
+  return m;
+}
+
+absl::Status Dispatcher::Step(const DispatchSnapshot& s, int64_t fence, absl::Time deadline) {
+  if (s.gone || !Dispatchable(s.request.state)) return absl::OkStatus();
+  if (s.pending > 0 || s.assigned >= s.headcount) return absl::OkStatus();
+  const RequestContent& c = s.request.content;
+  absl::Time now = clock_->Now();
+  auto escalate = [&](EscalationReason reason, std::string detail) -> absl::Status {
+    absl::StatusOr<HelpRequest> r =
+        store_->Escalate(s.request.id, s.round, reason, detail, "dispatcher", fence, deadline);
+    if (r.ok()) escalations_.fetch_add(1, std::memory_order_relaxed);
+    return r.status();
+  };
+  if (!s.mobilization_id.empty() && s.round > 0) {
+    return escalate(EscalationReason::kRoundsExhausted,
+                    absl::StrCat("mobilisation ", s.mobilization_id, " expired with ", s.assigned,
+                                 " of ", s.headcount, " places filled"));
+  }
+  int rounds_done = s.round - s.round_base;
+  switch (policy_.Next(c.urgency, rounds_done, absl::FromUnixMillis(s.request.create_time_ms),
+                       now)) {
+    case NextStep::kOffer:
+      break;
+    case NextStep::kEscalateRoundsExhausted:
+      return escalate(EscalationReason::kRoundsExhausted,
+                      absl::StrCat(rounds_done, " rounds: ", s.declined, " declined, ", s.expired,
+                                   " expired"));
+    case NextStep::kEscalateSlaBreached:
+      return escalate(EscalationReason::kSlaBreached,
+                      absl::StrCat("not assigned within ",
+                                   absl::FormatDuration(policy_.For(c.urgency).sla)));
+  }
+  if (!c.resident.location.has_value()) {
+    return escalate(EscalationReason::kNoCandidate,
+                    "the request has no location to match around");
+  }
+  RoundPlan plan = policy_.Plan(c.urgency, rounds_done + 1);
+  int wanted = std::max(plan.offers, s.headcount - s.assigned);
+  std::vector<Roster::Hit> hits;
+  double searched = 0;
+  absl::StatusOr<Ranking> ranking =
+      RankAround(s, plan.radius_m, std::max(plan.search_k, 4 * wanted), false, &hits, &searched,
+                 deadline);
+  if (!ranking.ok()) return ranking.status();
+  double max_radius = policy_.For(c.urgency).max_radius_m;
+  if (ranking->ranked.empty() && plan.radius_m < max_radius) {
+    ranking = RankAround(s, max_radius, std::max(plan.search_k, 4 * wanted), false, &hits,
+                         &searched, deadline);
+    if (!ranking.ok()) return ranking.status();
+  }
+  if (ranking->ranked.empty()) {
+    return escalate(EscalationReason::kNoCandidate,
+                    absl::StrFormat("no eligible candidate within %.1f km", max_radius / 1000));
+  }
+  std::vector<OfferToMake> offers;
+  for (const ScoredCandidate& sc : ranking->ranked) {
+    if (static_cast<int>(offers.size()) >= wanted) break;
+    AssigneeRef to{false, sc.id};
+    for (const Roster::Hit& h : hits) {
+      if (h.id == sc.id) to.is_unit = h.is_unit;
+    }
+    offers.push_back({to, OfferDocument(s.request, to, sc.distance_m, sc.travel_time_s, "")});
+  }
+  absl::StatusOr<MadeOffers> made = store_->MakeOffers(s.request.id, s.round, true, plan.ttl, "",
+                                                       fence, offers, deadline);
+  if (!made.ok()) return made.status();
+  if (!made->made) {
+    return escalate(EscalationReason::kNoCandidate,
+                    "every ranked candidate became unavailable before the offer");
+  }
+  rounds_.fetch_add(1, std::memory_order_relaxed);
+  offers_.fetch_add(static_cast<int64_t>(made->offers.size()), std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Explanation> Dispatcher::Explain(absl::string_view request_id, int limit,
+                                                bool include_excluded, absl::Time deadline) {
+  absl::StatusOr<DispatchSnapshot> s = store_->Load(request_id, deadline);
+  if (!s.ok()) return s.status();
+  Explanation e;
+  e.snapshot = *s;
+  const RequestContent& c = s->request.content;
+  if (!c.resident.location.has_value()) return e;
+  int rounds_done = std::max(0, s->round - s->round_base);
+  RoundPlan plan = policy_.Plan(c.urgency, std::max(1, rounds_done));
+  std::vector<Roster::Hit> hits;
+  absl::StatusOr<Ranking> ranking =
+      RankAround(*s, plan.radius_m, std::max(4 * limit, plan.search_k), true, &hits,
+                 &e.searched_radius_m, deadline);
+  if (!ranking.ok()) return ranking.status();
+  e.ranking = *std::move(ranking);
+  for (const Roster::Hit& h : hits) {
+    if (h.is_unit) e.unit_ids.insert(h.id);
+  }
+  if (static_cast<int>(e.ranking.ranked.size()) > limit) e.ranking.ranked.resize(limit);
+  if (!include_excluded) {
+    e.ranking.excluded.clear();
+  } else if (static_cast<int>(e.ranking.excluded.size()) > limit) {
+    e.ranking.excluded.resize(limit);
+  }
+  return e;
+}
+
+absl::StatusOr<MobilizeOutcome> Dispatcher::Mobilize(absl::string_view district,
+                                                     absl::string_view key,
+                                                     const RequestContent& content,
+                                                     absl::string_view fingerprint,
+                                                     double radius_m, absl::Duration ttl,
+                                                     absl::string_view actor,
+                                                     absl::Time deadline) {
+  absl::StatusOr<Mobilization> m =
+      store_->Mobilize(district, key, content, fingerprint, actor, deadline);
+  if (!m.ok()) return m.status();
+  MobilizeOutcome out;
+  out.mobilization = *m;
+  if (m->replayed) {
+    absl::StatusOr<DispatchSnapshot> s = store_->Load(m->request.id, deadline);
+    if (!s.ok()) return s.status();
+    out.reached = s->offers_made;
+    absl::StatusOr<std::vector<OfferRecord>> first = store_->OffersOf(m->request.id, 1, deadline);
+    if (first.ok() && !first->empty()) out.expire_time_ms = first->front().expire_time_ms;
+    return out;
+  }
+  DispatchSnapshot s;
+  s.request = m->request;
+  s.headcount = std::max(1, content.headcount);
+  CandidateQuery q;
+  q.required_tokens = content.required_skills;
+  q.available_now = true;
+  double searched = 0;
+  std::vector<Roster::Hit> hits = roster_->Nearest(district, *content.resident.location,
+                                                   kMaxMobilized, radius_m, q, clock_->Now(),
+                                                   &searched);
+  int round = 0;
+  for (size_t begin = 0; begin < hits.size(); begin += options_.mobilize_chunk) {
+    std::vector<OfferToMake> offers;
+    size_t end = std::min(hits.size(), begin + options_.mobilize_chunk);
+    for (size_t i = begin; i < end; ++i) {
+      AssigneeRef to{hits[i].is_unit, hits[i].id};
+      int travel_s = static_cast<int>(hits[i].distance_m * options_.scorer.detour_factor /
+                                      options_.scorer.volunteer_speed_mps);
+      offers.push_back(
+          {to, OfferDocument(m->request, to, hits[i].distance_m, travel_s, m->mobilization_id)});
+    }
+    absl::StatusOr<MadeOffers> made = store_->MakeOffers(
+        m->request.id, round, round == 0, ttl, m->mobilization_id, 0, offers, deadline);
+    if (!made.ok()) return made.status();
+    if (!made->made) continue;
+    round = made->round;
+    out.reached += static_cast<int>(made->offers.size());
+    out.expire_time_ms = made->expire_time_ms;
+  }
+  offers_.fetch_add(out.reached, std::memory_order_relaxed);
+  if (out.reached == 0) {
+    absl::StatusOr<HelpRequest> r = store_->Escalate(
+        m->request.id, std::nullopt, EscalationReason::kNoCandidate,
+        absl::StrFormat("no eligible on-duty volunteer within %.1f km", radius_m / 1000), actor, 0,
+        deadline);
+    if (!r.ok()) return r.status();
+    out.mobilization.request = *r;
+  }
+  return out;
+}
+
+Dispatcher::Stats Dispatcher::stats() const {
+  Stats s;
+  s.rounds = rounds_.load(std::memory_order_relaxed);
+  s.offers = offers_.load(std::memory_order_relaxed);
+  s.escalations = escalations_.load(std::memory_order_relaxed);
+  s.aborted = aborted_.load(std::memory_order_relaxed);
+  s.errors = errors_.load(std::memory_order_relaxed);
+  s.leader_of = leader_of_.load(std::memory_order_relaxed);
+  s.queue_dropped = queue_dropped_.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::string Dispatcher::MetricsText() const {
+  Stats s = stats();
+  return absl::StrCat(
+      "# HELP yiyuan_dispatch_rounds_total Offer rounds made.\n"
+      "# TYPE yiyuan_dispatch_rounds_total counter\n"
+      "yiyuan_dispatch_rounds_total ", s.rounds, "\n",
+      "# HELP yiyuan_dispatch_offers_total Offers made (rounds and mobilisations).\n"
+      "# TYPE yiyuan_dispatch_offers_total counter\n"
+      "yiyuan_dispatch_offers_total ", s.offers, "\n",
+      "# HELP yiyuan_dispatch_escalations_total Requests escalated by the dispatcher.\n"
+      "# TYPE yiyuan_dispatch_escalations_total counter\n"
+      "yiyuan_dispatch_escalations_total ", s.escalations, "\n",
+      "# HELP yiyuan_dispatch_aborted_total Rounds another instance made first.\n"
+      "# TYPE yiyuan_dispatch_aborted_total counter\n"
+      "yiyuan_dispatch_aborted_total ", s.aborted, "\n",
+      "# HELP yiyuan_dispatch_errors_total Redis errors in the dispatch loop.\n"
+      "# TYPE yiyuan_dispatch_errors_total counter\n"
+      "yiyuan_dispatch_errors_total ", s.errors, "\n",
+      "# HELP yiyuan_dispatch_leader_districts Districts this instance leads.\n"
+      "# TYPE yiyuan_dispatch_leader_districts gauge\n"
+      "yiyuan_dispatch_leader_districts ", s.leader_of, "\n",
+      "# HELP yiyuan_dispatch_queue_dropped_total New requests left to the leader loop.\n"
+      "# TYPE yiyuan_dispatch_queue_dropped_total counter\n"
+      "yiyuan_dispatch_queue_dropped_total ", s.queue_dropped, "\n");
+}
+
+}  // namespace yiyuan
