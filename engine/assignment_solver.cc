@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <numeric>
-#include <queue>
 #include <utility>
 #include <vector>
 
@@ -30,6 +28,94 @@ void AssignmentProblem::AddArc(int request, int volunteer, int64_t cost) {
 
 namespace {
 
+constexpr int64_t kInf = std::numeric_limits<int64_t>::max();
+
+// The problem's arcs ordered by request, then volunteer (duplicate pairs side by side),
+// without a copy when the caller added them in that order, as callers usually do.
+class SortedArcs {
+ public:
+  explicit SortedArcs(const AssignmentProblem& problem) {
+    const std::vector<AssignmentProblem::Arc>& in = problem.arcs();
+    const int R = problem.num_requests();
+    const int V = problem.num_volunteers();
+    bool sorted = true;
+    for (size_t i = 1; i < in.size() && sorted; ++i) {
+      sorted = in[i - 1].request < in[i].request ||
+               (in[i - 1].request == in[i].request && in[i - 1].volunteer <= in[i].volunteer);
+    }
+    if (sorted) {
+      arcs_ = in.data();
+    } else {
+      // Two stable counting sorts, by volunteer and then by request: linear time.
+      std::vector<int> start(V + 1, 0);
+      for (const AssignmentProblem::Arc& a : in) ++start[a.volunteer + 1];
+      for (int v = 0; v < V; ++v) start[v + 1] += start[v];
+      std::vector<AssignmentProblem::Arc> by_volunteer(in.size());
+      for (const AssignmentProblem::Arc& a : in) by_volunteer[start[a.volunteer]++] = a;
+      start.assign(R + 1, 0);
+      for (const AssignmentProblem::Arc& a : in) ++start[a.request + 1];
+      for (int r = 0; r < R; ++r) start[r + 1] += start[r];
+      copy_.resize(in.size());
+      for (const AssignmentProblem::Arc& a : by_volunteer) copy_[start[a.request]++] = a;
+      arcs_ = copy_.data();
+    }
+    begin_.assign(R + 1, 0);
+    for (const AssignmentProblem::Arc& a : in) ++begin_[a.request + 1];
+    for (int r = 0; r < R; ++r) begin_[r + 1] += begin_[r];
+  }
+
+  int size() const { return begin_.back(); }
+
+  // Calls f(index, volunteer, cost) once per volunteer of request r, ascending, with the
+  // cheapest cost of that pair; index is the pair's first arc here.
+  template <typename F>
+  void ForEachPair(int r, F f) const {
+    const int end = begin_[r + 1];
+    for (int i = begin_[r]; i < end;) {
+      const int v = arcs_[i].volunteer;
+      int64_t cost = arcs_[i].cost;
+      int j = i + 1;
+      for (; j < end && arcs_[j].volunteer == v; ++j) cost = std::min(cost, arcs_[j].cost);
+      f(i, v, cost);
+      i = j;
+    }
+  }
+
+ private:
+  const AssignmentProblem::Arc* arcs_ = nullptr;
+  std::vector<AssignmentProblem::Arc> copy_;
+  std::vector<int> begin_;  // Request r's arcs are [begin_[r], begin_[r + 1]).
+};
+
+// Candidate arcs grouped by request, volunteers ascending within a request, one arc per
+// (request, volunteer) pair: the cheapest.
+struct ArcTable {
+  std::vector<int> begin;  // Request r's arcs are [begin[r], begin[r + 1]).
+  std::vector<int> volunteer;
+  std::vector<int64_t> cost;
+
+  int size() const { return static_cast<int>(cost.size()); }
+};
+
+// The pairs of `arcs` whose index `keep` marks (every pair when `keep` is null).
+ArcTable BuildArcTable(int num_requests, const SortedArcs& arcs, const std::vector<char>* keep) {
+  ArcTable t;
+  t.begin.assign(num_requests + 1, 0);
+  if (keep == nullptr) {
+    t.volunteer.reserve(arcs.size());
+    t.cost.reserve(arcs.size());
+  }
+  for (int r = 0; r < num_requests; ++r) {
+    arcs.ForEachPair(r, [&](int i, int v, int64_t cost) {
+      if (keep != nullptr && !(*keep)[i]) return;
+      t.volunteer.push_back(v);
+      t.cost.push_back(cost);
+    });
+    t.begin[r + 1] = t.size();
+  }
+  return t;
+}
+
 // Why this algorithm: the instance is a min-cost flow
 //   source -> request r (capacity headcount) -> volunteer v (capacity 1 per arc)
 //          -> sink (capacity v's capacity),
@@ -49,10 +135,20 @@ namespace {
 // sink's potential at 0, and makes the augmenting path tight. On k-nearest candidate
 // graphs a search usually settles a small neighbourhood of the request, so the cost of a
 // solve grows with the local congestion, not with the instance size.
+//
+// Measured on 10k x 10k k-nearest city instances (bench/solver_compare): an auction
+// phase first (AugmentingRowReduction) places most requests with a few arc scans each
+// and leaves the shortest paths only the contested ones; the searches use a 4-ary heap
+// with decrease-key and per-volunteer lists of the arcs in use, so a settled volunteer
+// costs its load, not its degree.
 class FlowSolver {
  public:
-  explicit FlowSolver(const AssignmentProblem& problem)
-      : num_requests_(problem.num_requests()), num_volunteers_(problem.num_volunteers()) {
+  FlowSolver(const AssignmentProblem& problem, ArcTable arcs)
+      : num_requests_(problem.num_requests()),
+        num_volunteers_(problem.num_volunteers()),
+        request_begin_(std::move(arcs.begin)),
+        arc_volunteer_(std::move(arcs.volunteer)),
+        arc_cost_(std::move(arcs.cost)) {
     const int R = num_requests_;
     const int V = num_volunteers_;
     headcount_.resize(R);
@@ -64,49 +160,29 @@ class FlowSolver {
     capacity_.resize(V);
     for (int v = 0; v < V; ++v) capacity_[v] = problem.volunteers()[v].capacity;
 
-    // Request-major CSR of the arcs, volunteers ascending within a request, keeping the
-    // cheapest of duplicate pairs.
-    const std::vector<AssignmentProblem::Arc>& in = problem.arcs();
-    std::vector<int> order(in.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&in](int a, int b) {
-      if (in[a].request != in[b].request) return in[a].request < in[b].request;
-      if (in[a].volunteer != in[b].volunteer) return in[a].volunteer < in[b].volunteer;
-      return in[a].cost < in[b].cost;
-    });
-    request_begin_.assign(R + 1, 0);
-    for (size_t i = 0; i < order.size(); ++i) {
-      const AssignmentProblem::Arc& a = in[order[i]];
-      if (i > 0 && in[order[i - 1]].request == a.request &&
-          in[order[i - 1]].volunteer == a.volunteer) {
-        continue;
-      }
-      arc_request_.push_back(a.request);
-      arc_volunteer_.push_back(a.volunteer);
-      arc_cost_.push_back(a.cost);
-      ++request_begin_[a.request + 1];
-    }
-    for (int r = 0; r < R; ++r) request_begin_[r + 1] += request_begin_[r];
     const int num_arcs = static_cast<int>(arc_cost_.size());
+    arc_request_.resize(num_arcs);
+    for (int r = 0; r < R; ++r) {
+      std::fill(arc_request_.begin() + request_begin_[r],
+                arc_request_.begin() + request_begin_[r + 1], r);
+    }
     arc_used_.assign(num_arcs, 0);
-
-    // Volunteer-major index over the same arcs.
-    volunteer_begin_.assign(V + 1, 0);
-    for (int a = 0; a < num_arcs; ++a) ++volunteer_begin_[arc_volunteer_[a] + 1];
-    for (int v = 0; v < V; ++v) volunteer_begin_[v + 1] += volunteer_begin_[v];
-    volunteer_arcs_.resize(num_arcs);
-    std::vector<int> next(volunteer_begin_.begin(), volunteer_begin_.end() - 1);
-    for (int a = 0; a < num_arcs; ++a) volunteer_arcs_[next[arc_volunteer_[a]]++] = a;
+    arc_holder_pos_.assign(num_arcs, -1);
+    // Room for every arc of a volunteer in its list of arcs in use: no list overflows,
+    // even halfway through moving a path.
+    holder_begin_.assign(V + 1, 0);
+    for (int a = 0; a < num_arcs; ++a) ++holder_begin_[arc_volunteer_[a] + 1];
+    for (int v = 0; v < V; ++v) holder_begin_[v + 1] += holder_begin_[v];
+    holder_.assign(num_arcs, Holder{});
+    held_.assign(V, 0);
 
     load_.assign(V, 0);
     helpers_.assign(R, 0);
     unfilled_flow_.assign(R, 0);
     supply_.assign(R, 0);
-    potential_.assign(R + V + 1, 0);
-    dist_.assign(R + V + 1, kInf);
-    pred_node_.assign(R + V + 1, -1);
-    pred_arc_.assign(R + V + 1, -1);
-    settled_mark_.assign(R + V + 1, 0);
+    const int n = R + V + 1;
+    node_.assign(n, Node{});
+    mark_.assign(n, 0);
   }
 
   // Adopts what can be kept of `warm`: its helpers whose arcs still exist (within the new
@@ -135,6 +211,81 @@ class FlowSolver {
     return true;
   }
 
+  // Bids in the manner of an auction (Jonker and Volgenant's augmenting row reduction):
+  // a request with headcount 1 and no helper takes the option with the least reduced
+  // cost, raising that volunteer's price by the gap to its second-best option and
+  // displacing the volunteer's previous (single) helper, who bids again. Every step keeps
+  // all residual reduced costs non-negative, so what it leaves is a partial flow that is
+  // optimal for its supplies, and the shortest paths continue from it. Requests that do
+  // not fit the simple case, and bids that would not raise a price (two requests could
+  // trade a volunteer back and forth for ever), are left to the shortest paths.
+  void AugmentingRowReduction(int64_t budget) {
+    const int R = num_requests_;
+    std::vector<int> queue;
+    for (int r = R - 1; r >= 0; --r) {
+      if (headcount_[r] == 1 && supply_[r] == 0) queue.push_back(r);
+    }
+    while (!queue.empty() && budget-- > 0) {
+      const int r = queue.back();
+      queue.pop_back();
+      // Best and second-best options by reduced cost, leaving out r's own potential; at
+      // equal cost a volunteer with room beats a full one and the unassigned option (-1).
+      int64_t u1 = unassigned_cost_[r];
+      int64_t u2 = kInf;
+      int a1 = -1;
+      bool room1 = true;
+      for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
+        const int v = arc_volunteer_[a];
+        const int64_t u = arc_cost_[a] - node_[R + v].potential;
+        if (u > u2) continue;
+        const bool room = load_[v] < capacity_[v];
+        if (u < u1 || (u == u1 && room && (!room1 || a1 < 0))) {
+          u2 = u1;
+          u1 = u;
+          a1 = a;
+          room1 = room;
+        } else if (u < u2) {
+          u2 = u;
+        }
+      }
+      if (a1 < 0) {  // Unassigned is strictly best, or as good as any volunteer with room.
+        node_[r].potential = -u1;
+        unfilled_flow_[r] = 1;
+        supply_[r] = 1;
+        continue;
+      }
+      const int v = arc_volunteer_[a1];
+      int64_t& pi_v = node_[R + v].potential;
+      const int64_t raise = u2 - u1;  // u2 is finite: the unassigned option is one.
+      if (load_[v] < capacity_[v]) {
+        // A volunteer with room has potential >= 0; one in use has potential <= 0. Only a
+        // volunteer of capacity 1 that this bid fills may take a price.
+        if (capacity_[v] == 1 && pi_v - raise <= 0) {
+          pi_v -= raise;
+          node_[r].potential = -u2;
+        } else if (pi_v == 0) {
+          node_[r].potential = -u1;
+        } else {
+          continue;
+        }
+        ++load_[v];
+      } else {
+        if (capacity_[v] != 1 || raise == 0) continue;
+        const int old = holder_[holder_begin_[v]].arc;
+        const int r_old = arc_request_[old];
+        FreeArc(old);
+        helpers_[r_old] = 0;
+        supply_[r_old] = 0;
+        queue.push_back(r_old);
+        pi_v -= raise;
+        node_[r].potential = pi_v - arc_cost_[a1];
+      }
+      UseArc(a1);
+      helpers_[r] = 1;
+      supply_[r] = 1;
+    }
+  }
+
   void Run(AssignmentSolution::Stats* stats) {
     for (int r = 0; r < num_requests_; ++r) {
       while (supply_[r] < headcount_[r]) Augment(r, stats);
@@ -145,8 +296,10 @@ class FlowSolver {
     const int R = num_requests_;
     out->helpers_of_request.assign(R, {});
     out->unfilled.assign(R, 0);
-    out->request_potentials.assign(potential_.begin(), potential_.begin() + R);
-    out->volunteer_potentials.assign(potential_.begin() + R, potential_.end() - 1);
+    out->request_potentials.resize(R);
+    for (int r = 0; r < R; ++r) out->request_potentials[r] = node_[r].potential;
+    out->volunteer_potentials.resize(num_volunteers_);
+    for (int v = 0; v < num_volunteers_; ++v) out->volunteer_potentials[v] = node_[R + v].potential;
     int64_t total = 0;
     for (int r = 0; r < R; ++r) {
       for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
@@ -164,7 +317,8 @@ class FlowSolver {
   static constexpr int64_t kPotentialBound = int64_t{1} << 59;
 
  private:
-  static constexpr int64_t kInf = std::numeric_limits<int64_t>::max();
+  static constexpr int kNotInHeap = -1;
+  static constexpr int kSettled = -2;
 
   int sink() const { return num_requests_ + num_volunteers_; }
 
@@ -175,6 +329,24 @@ class FlowSolver {
     return it != end && *it == v ? static_cast<int>(it - arc_volunteer_.begin()) : -1;
   }
 
+  // Marks arc a used or unused and keeps its volunteer's list of arcs in use.
+  void UseArc(int a) {
+    const int v = arc_volunteer_[a];
+    const int pos = holder_begin_[v] + held_[v]++;
+    holder_[pos] = Holder{arc_request_[a], a, arc_cost_[a]};
+    arc_holder_pos_[a] = pos;
+    arc_used_[a] = 1;
+  }
+  void FreeArc(int a) {
+    const int v = arc_volunteer_[a];
+    const int last = holder_begin_[v] + --held_[v];
+    const int pos = arc_holder_pos_[a];
+    holder_[pos] = holder_[last];
+    arc_holder_pos_[holder_[pos].arc] = pos;
+    arc_holder_pos_[a] = -1;
+    arc_used_[a] = 0;
+  }
+
   void LoadWarm(const AssignmentSolution& warm) {
     const int R = num_requests_;
     const int V = num_volunteers_;
@@ -182,17 +354,17 @@ class FlowSolver {
     // clamping only risks failing the certificate, never a wrong answer.
     const int64_t bound = kPotentialBound;
     for (int r = 0; r < R; ++r) {
-      potential_[r] = std::clamp<int64_t>(warm.request_potentials[r], -bound, bound);
+      node_[r].potential = std::clamp<int64_t>(warm.request_potentials[r], -bound, bound);
     }
     for (int v = 0; v < V; ++v) {
-      potential_[R + v] = std::clamp<int64_t>(warm.volunteer_potentials[v], -bound, bound);
+      node_[R + v].potential = std::clamp<int64_t>(warm.volunteer_potentials[v], -bound, bound);
     }
     for (int r = 0; r < R; ++r) {
       for (int v : warm.helpers_of_request[r]) {
         if (v < 0 || v >= V || helpers_[r] >= headcount_[r] || load_[v] >= capacity_[v]) continue;
         const int a = FindArc(r, v);
         if (a < 0 || arc_used_[a]) continue;
-        arc_used_[a] = 1;
+        UseArc(a);
         ++load_[v];
         ++helpers_[r];
       }
@@ -201,8 +373,8 @@ class FlowSolver {
     }
   }
 
-  // Calls f(y, reduced-free cost, arc) for every residual arc leaving node x; arc is -1 for
-  // arcs to or from the sink.
+  // Calls f(y, cost, arc) for every residual arc leaving node x; arc is -1 for arcs to or
+  // from the sink.
   template <typename F>
   void ForEachResidualArc(int x, F f) const {
     const int R = num_requests_;
@@ -214,9 +386,8 @@ class FlowSolver {
       if (unfilled_flow_[x] < headcount_[x]) f(t, unassigned_cost_[x], -1);
     } else if (x < t) {
       const int v = x - R;
-      for (int i = volunteer_begin_[v]; i < volunteer_begin_[v + 1]; ++i) {
-        const int a = volunteer_arcs_[i];
-        if (arc_used_[a]) f(arc_request_[a], -arc_cost_[a], a);
+      for (int i = holder_begin_[v]; i < holder_begin_[v] + held_[v]; ++i) {
+        f(holder_[i].request, -holder_[i].cost, holder_[i].arc);
       }
       if (load_[v] < capacity_[v]) f(t, 0, -1);
     } else {
@@ -259,10 +430,10 @@ class FlowSolver {
         ++unfilled_flow_[x];
       }
     } else if (x < R) {
-      arc_used_[arc] = 1;
+      UseArc(arc);
       ++helpers_[x];
     } else {
-      arc_used_[arc] = 0;
+      FreeArc(arc);
       --helpers_[y];
     }
   }
@@ -281,7 +452,7 @@ class FlowSolver {
     std::iota(queue.begin(), queue.end(), 0);
     std::vector<char> in_queue(n, 1);
     std::vector<int> length(n, 0);
-    std::fill(pred_node_.begin(), pred_node_.end(), -1);
+    for (Node& node : node_) node.pred_node = -1;
     size_t head = 0;
     while (head < queue.size()) {
       const int x = queue[head++];
@@ -291,23 +462,24 @@ class FlowSolver {
       }
       in_queue[x] = 0;
       if (t == x && (budget -= n) < 0) return false;
-      const int64_t pi_x = potential_[x];
+      const int64_t pi_x = node_[x].potential;
       bool failed = false;
       ForEachResidualArc(x, [&](int y, int64_t cost, int arc) {
-        if (failed || pi_x + cost >= potential_[y]) return;
+        if (failed || pi_x + cost >= node_[y].potential) return;
         if (--budget < 0 || pi_x + cost < -kPotentialBound) {
           failed = true;
           return;
         }
-        potential_[y] = pi_x + cost;
-        pred_node_[y] = x;
-        pred_arc_[y] = arc;
+        node_[y].potential = pi_x + cost;
+        node_[y].pred_node = x;
+        node_[y].pred_arc = arc;
         length[y] = length[x] + 1;
         // A cycle in the predecessor graph is a negative cycle. Short ones (the usual
         // kind after a few arcs change) show up on a short walk up from x; long ones
         // eventually make some path length reach n.
         bool cycle = length[y] >= n;
-        for (int z = x, steps = 0; !cycle && z >= 0 && steps < 32; z = pred_node_[z], ++steps) {
+        for (int z = x, steps = 0; !cycle && z >= 0 && steps < 32;
+             z = node_[z].pred_node, ++steps) {
           cycle = z == y;
         }
         if (cycle) {
@@ -322,8 +494,8 @@ class FlowSolver {
       if (failed) return false;
     }
     // Shift so that the sink's potential is 0 again.
-    const int64_t shift = potential_[t];
-    for (int64_t& pi : potential_) pi -= shift;
+    const int64_t shift = node_[t].potential;
+    for (Node& node : node_) node.potential -= shift;
     return true;
   }
 
@@ -334,24 +506,24 @@ class FlowSolver {
                           std::vector<int>* length) {
     ++stamp_;
     int z = y;
-    while (z >= 0 && settled_mark_[z] != stamp_) {
-      settled_mark_[z] = stamp_;
-      z = pred_node_[z];
+    while (z >= 0 && mark_[z] != stamp_) {
+      mark_[z] = stamp_;
+      z = node_[z].pred_node;
     }
     if (z < 0) return false;
-    // z is on the cycle; its arcs are (pred_node_[w] -> w) for w round the cycle.
+    // z is on the cycle; its arcs are (node_[w].pred_node -> w) for w round the cycle.
     const int R = num_requests_;
     const int t = sink();
     int64_t cost = 0;
     int w = z;
     do {
-      const int x = pred_node_[w];
+      const int x = node_[w].pred_node;
       if (x == t) {
         cost += w >= R ? 0 : -unassigned_cost_[w];
       } else if (w == t) {
         cost += x >= R ? 0 : unassigned_cost_[x];
       } else {
-        cost += x < R ? arc_cost_[pred_arc_[w]] : -arc_cost_[pred_arc_[w]];
+        cost += x < R ? arc_cost_[node_[w].pred_arc] : -arc_cost_[node_[w].pred_arc];
       }
       w = x;
     } while (w != z);
@@ -359,14 +531,14 @@ class FlowSolver {
     std::vector<int> cycle;
     w = z;
     do {
-      const int x = pred_node_[w];
-      if (!Residual(x, w, pred_arc_[w])) return false;
-      PushUnit(x, w, pred_arc_[w]);
+      const int x = node_[w].pred_node;
+      if (!Residual(x, w, node_[w].pred_arc)) return false;
+      PushUnit(x, w, node_[w].pred_arc);
       cycle.push_back(w);
       w = x;
     } while (w != z);
     for (int c : cycle) {
-      pred_node_[c] = -1;
+      node_[c].pred_node = -1;
       (*length)[c] = 0;
       if (!(*in_queue)[c]) {
         (*in_queue)[c] = 1;
@@ -380,10 +552,19 @@ class FlowSolver {
   void RepairByClearing() {
     const int R = num_requests_;
     const int V = num_volunteers_;
+    const int num_arcs = static_cast<int>(arc_cost_.size());
+    // Every arc of each volunteer, in use or not.
+    std::vector<int> volunteer_begin(V + 1, 0);
+    for (int a = 0; a < num_arcs; ++a) ++volunteer_begin[arc_volunteer_[a] + 1];
+    for (int v = 0; v < V; ++v) volunteer_begin[v + 1] += volunteer_begin[v];
+    std::vector<int> volunteer_arcs(num_arcs);
+    std::vector<int> next(volunteer_begin.begin(), volunteer_begin.end() - 1);
+    for (int a = 0; a < num_arcs; ++a) volunteer_arcs[next[arc_volunteer_[a]]++] = a;
+
     // A volunteer with spare capacity needs pi >= 0 (arc to the sink), one with load needs
     // pi <= 0 (reverse arc from the sink).
     for (int v = 0; v < V; ++v) {
-      int64_t& pi = potential_[R + v];
+      int64_t& pi = node_[R + v].potential;
       if (load_[v] < capacity_[v] && pi < 0) pi = 0;
       if (load_[v] > 0 && pi > 0) pi = 0;
     }
@@ -402,13 +583,13 @@ class FlowSolver {
       if (supply_[r] > 0 && RequestCertified(r)) continue;
       for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
         if (!arc_used_[a]) continue;
-        arc_used_[a] = 0;
+        FreeArc(a);
         const int v = arc_volunteer_[a];
         --load_[v];
-        if (potential_[R + v] < 0) {  // Now has spare capacity.
-          potential_[R + v] = 0;
-          for (int i = volunteer_begin_[v]; i < volunteer_begin_[v + 1]; ++i) {
-            const int r2 = arc_request_[volunteer_arcs_[i]];
+        if (node_[R + v].potential < 0) {  // Now has spare capacity.
+          node_[R + v].potential = 0;
+          for (int i = volunteer_begin[v]; i < volunteer_begin[v + 1]; ++i) {
+            const int r2 = arc_request_[volunteer_arcs[i]];
             if (!queued[r2]) {
               queued[r2] = 1;
               work.push_back(r2);
@@ -419,11 +600,11 @@ class FlowSolver {
       helpers_[r] = 0;
       unfilled_flow_[r] = 0;
       supply_[r] = 0;
-      int64_t pi = std::max(potential_[r], -unassigned_cost_[r]);
+      int64_t pi = std::max(node_[r].potential, -unassigned_cost_[r]);
       for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
-        pi = std::max(pi, potential_[R + arc_volunteer_[a]] - arc_cost_[a]);
+        pi = std::max(pi, node_[R + arc_volunteer_[a]].potential - arc_cost_[a]);
       }
-      potential_[r] = pi;
+      node_[r].potential = pi;
     }
   }
 
@@ -432,25 +613,25 @@ class FlowSolver {
   bool RequestCertified(int r) const {
     for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
       const int64_t reduced =
-          arc_cost_[a] + potential_[r] - potential_[num_requests_ + arc_volunteer_[a]];
+          arc_cost_[a] + node_[r].potential - node_[num_requests_ + arc_volunteer_[a]].potential;
       if (arc_used_[a] ? reduced > 0 : reduced < 0) return false;
     }
-    const int64_t reduced = unassigned_cost_[r] + potential_[r];
+    const int64_t reduced = unassigned_cost_[r] + node_[r].potential;
     if (unfilled_flow_[r] > 0 && reduced > 0) return false;
     if (unfilled_flow_[r] < headcount_[r] && reduced < 0) return false;
     return true;
   }
 
   bool AllCertified() const {
-    for (int64_t pi : potential_) {
-      if (pi < -kPotentialBound || pi > kPotentialBound) return false;
+    for (const Node& node : node_) {
+      if (node.potential < -kPotentialBound || node.potential > kPotentialBound) return false;
     }
-    if (potential_[sink()] != 0) return false;
+    if (node_[sink()].potential != 0) return false;
     for (int v = 0; v < num_volunteers_; ++v) {
-      const int64_t pi = potential_[num_requests_ + v];
+      const int64_t pi = node_[num_requests_ + v].potential;
       if (load_[v] < capacity_[v] && pi < 0) return false;
       if (load_[v] > 0 && pi > 0) return false;
-      if (load_[v] > capacity_[v]) return false;
+      if (load_[v] > capacity_[v] || load_[v] != held_[v]) return false;
     }
     for (int r = 0; r < num_requests_; ++r) {
       if (supply_[r] != helpers_[r] + unfilled_flow_[r] || supply_[r] > headcount_[r]) {
@@ -462,97 +643,151 @@ class FlowSolver {
   }
 
   void ResetCold() {
-    std::fill(arc_used_.begin(), arc_used_.end(), 0);
+    for (int a = 0; a < static_cast<int>(arc_used_.size()); ++a) {
+      if (arc_used_[a]) FreeArc(a);
+    }
     std::fill(load_.begin(), load_.end(), 0);
     std::fill(helpers_.begin(), helpers_.end(), 0);
     std::fill(unfilled_flow_.begin(), unfilled_flow_.end(), 0);
     std::fill(supply_.begin(), supply_.end(), 0);
-    std::fill(potential_.begin(), potential_.end(), 0);
+    for (Node& node : node_) node.potential = 0;
+  }
+
+  // A 4-ary min-heap of nodes keyed by their distance, with decrease-key.
+  void SiftUp(int i) {
+    const HeapEntry e = heap_[i];
+    while (i > 0) {
+      const int parent = (i - 1) >> 2;
+      if (heap_[parent].key <= e.key) break;
+      heap_[i] = heap_[parent];
+      node_[heap_[i].node].heap_pos = i;
+      i = parent;
+    }
+    heap_[i] = e;
+    node_[e.node].heap_pos = i;
+  }
+  void SiftDown(int i) {
+    const HeapEntry e = heap_[i];
+    const int size = static_cast<int>(heap_.size());
+    while (true) {
+      const int first = 4 * i + 1;
+      if (first >= size) break;
+      int best = first;
+      const int end = std::min(first + 4, size);
+      for (int c = first + 1; c < end; ++c) {
+        if (heap_[c].key < heap_[best].key) best = c;
+      }
+      if (heap_[best].key >= e.key) break;
+      heap_[i] = heap_[best];
+      node_[heap_[i].node].heap_pos = i;
+      i = best;
+    }
+    heap_[i] = e;
+    node_[e.node].heap_pos = i;
+  }
+  int PopMin() {
+    const int top = heap_[0].node;
+    const HeapEntry last = heap_.back();
+    heap_.pop_back();
+    if (!heap_.empty()) {
+      heap_[0] = last;
+      SiftDown(0);
+    }
+    node_[top].heap_pos = kSettled;
+    return top;
+  }
+
+  // Lowers the tentative distance of y to d, if that is lower, reached from `from` over
+  // `arc`.
+  void Relax(int y, int64_t d, int from, int arc) {
+    if (d >= node_[y].dist) return;
+    const int pos = node_[y].heap_pos;
+    if (pos == kSettled) return;  // Only when d == node_[y].dist; kept for safety.
+    node_[y].dist = d;
+    node_[y].pred_node = from;
+    node_[y].pred_arc = arc;
+    if (pos == kNotInHeap) {
+      touched_.push_back(y);
+      heap_.push_back({d, y});
+      SiftUp(static_cast<int>(heap_.size()) - 1);
+    } else {
+      heap_[pos].key = d;
+      SiftUp(pos);
+    }
   }
 
   // One shortest path from request `source` to the sink, then one augmentation along it.
   void Augment(int source, AssignmentSolution::Stats* stats) {
     const int R = num_requests_;
-    const int t = sink();
-    ++stamp_;
-    using Entry = std::pair<int64_t, int>;
     heap_.clear();
     touched_.clear();
     settled_.clear();
-    auto relax = [&](int y, int64_t d, int from, int arc) {
-      if (d < dist_[y]) {
-        if (dist_[y] == kInf) touched_.push_back(y);
-        dist_[y] = d;
-        pred_node_[y] = from;
-        pred_arc_[y] = arc;
-        heap_.push_back({d, y});
-        std::push_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
-      }
-    };
-    relax(source, 0, -1, -1);
+    // The sink is not kept in the heap: the search ends when nothing left in the heap is
+    // nearer than the best way found into it.
     int64_t reach = kInf;
-    while (!heap_.empty()) {
-      std::pop_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
-      const auto [d, x] = heap_.back();
-      heap_.pop_back();
-      if (settled_mark_[x] == stamp_ || d > dist_[x]) continue;
-      if (x == t) {
-        reach = d;
-        break;
-      }
-      settled_mark_[x] = stamp_;
+    int sink_pred = -1;
+    Relax(source, 0, -1, -1);
+    while (!heap_.empty() && heap_[0].key < reach) {
+      const int x = PopMin();
       settled_.push_back(x);
-      const int64_t pi_x = potential_[x];
+      const int64_t d = node_[x].dist;
+      const int64_t pi_x = node_[x].potential;
       if (x < R) {
         for (int a = request_begin_[x]; a < request_begin_[x + 1]; ++a) {
           if (arc_used_[a]) continue;
           const int y = R + arc_volunteer_[a];
-          if (settled_mark_[y] == stamp_) continue;
-          relax(y, d + arc_cost_[a] + pi_x - potential_[y], x, a);
+          Relax(y, d + arc_cost_[a] + pi_x - node_[y].potential, x, a);
         }
-        if (unfilled_flow_[x] < headcount_[x]) relax(t, d + unassigned_cost_[x] + pi_x, x, -1);
+        if (unfilled_flow_[x] < headcount_[x] && d + unassigned_cost_[x] + pi_x < reach) {
+          reach = d + unassigned_cost_[x] + pi_x;
+          sink_pred = x;
+        }
       } else {
         const int v = x - R;
-        for (int i = volunteer_begin_[v]; i < volunteer_begin_[v + 1]; ++i) {
-          const int a = volunteer_arcs_[i];
-          if (!arc_used_[a]) continue;
-          const int y = arc_request_[a];
-          if (settled_mark_[y] == stamp_) continue;
-          relax(y, d - arc_cost_[a] + pi_x - potential_[y], x, a);
+        for (int i = holder_begin_[v]; i < holder_begin_[v] + held_[v]; ++i) {
+          const Holder& h = holder_[i];
+          Relax(h.request, d - h.cost + pi_x - node_[h.request].potential, x, h.arc);
         }
-        if (load_[v] < capacity_[v]) relax(t, d + pi_x, x, -1);
+        if (load_[v] < capacity_[v] && d + pi_x < reach) {
+          reach = d + pi_x;
+          sink_pred = x;
+        }
       }
     }
     // The source's own unassigned arc always has room, so the sink is reached.
-    for (int x : settled_) potential_[x] += dist_[x] - reach;
+    for (int x : settled_) node_[x].potential += node_[x].dist - reach;
 
     // Bottleneck: only the unassigned arc and the volunteer-to-sink arc can carry more
     // than one unit, so more than one unit moves only along source -> sink directly.
     int delta = 1;
-    const int last = pred_node_[t];
-    if (last == source) {
+    if (sink_pred == source) {
       delta = std::min(headcount_[source] - supply_[source],
                        headcount_[source] - unfilled_flow_[source]);
       unfilled_flow_[source] += delta;
-    } else if (last < R) {
-      ++unfilled_flow_[last];
+    } else if (sink_pred < R) {
+      ++unfilled_flow_[sink_pred];
     } else {
-      ++load_[last - R];
+      ++load_[sink_pred - R];
     }
-    for (int x = last; x != source;) {
-      const int a = pred_arc_[x];
+    // Backwards from the sink, so that a volunteer on the path gives up its old helper
+    // before taking the new one.
+    for (int x = sink_pred; x != source;) {
+      const int a = node_[x].pred_arc;
       if (x >= R) {  // Reached over a forward arc: a new helper.
-        arc_used_[a] = 1;
+        UseArc(a);
         ++helpers_[arc_request_[a]];
       } else {  // Reached over a reverse arc: that helper moves on.
-        arc_used_[a] = 0;
+        FreeArc(a);
         --helpers_[x];
       }
-      x = pred_node_[x];
+      x = node_[x].pred_node;
     }
     supply_[source] += delta;
 
-    for (int y : touched_) dist_[y] = kInf;
+    for (int y : touched_) {
+      node_[y].dist = kInf;
+      node_[y].heap_pos = kNotInHeap;
+    }
     ++stats->shortest_paths;
     stats->nodes_settled += static_cast<int64_t>(settled_.size());
   }
@@ -563,31 +798,49 @@ class FlowSolver {
   std::vector<int64_t> unassigned_cost_;
   std::vector<int> capacity_;
 
-  std::vector<int> request_begin_;  // CSR over arcs, by request.
-  std::vector<int> arc_request_;
+  std::vector<int> request_begin_;  // Arcs by request (an ArcTable).
   std::vector<int> arc_volunteer_;
   std::vector<int64_t> arc_cost_;
+  std::vector<int> arc_request_;
   std::vector<char> arc_used_;
-  std::vector<int> volunteer_begin_;  // CSR over arc ids, by volunteer.
-  std::vector<int> volunteer_arcs_;
+  // Arcs in use by volunteer: v's are holder_[holder_begin_[v] + i], i < held_[v];
+  // arc_holder_pos_[a] is a's place there (-1 when unused).
+  std::vector<int> holder_begin_;
+  struct Holder {
+    int request = -1;
+    int arc = -1;
+    int64_t cost = 0;
+  };
+  std::vector<Holder> holder_;
+  std::vector<int> held_;
+  std::vector<int> arc_holder_pos_;
 
   // Flow: helpers_ + unfilled_flow_ = supply_ <= headcount_ per request.
   std::vector<int> load_;
   std::vector<int> helpers_;
   std::vector<int> unfilled_flow_;
   std::vector<int> supply_;
-  // Requests, then volunteers, then the sink (always 0).
-  std::vector<int64_t> potential_;
+  // Requests, then volunteers, then the sink: its potential (the sink's is always 0)
+  // and the search scratch, reused across searches, side by side so that looking at a
+  // node touches one cache line.
+  struct Node {
+    int64_t potential = 0;
+    int64_t dist = kInf;
+    int heap_pos = kNotInHeap;
+    int pred_node = -1;
+    int pred_arc = -1;
+  };
+  std::vector<Node> node_;
 
-  // Search scratch, reused across searches.
-  std::vector<int64_t> dist_;
-  std::vector<int> pred_node_;
-  std::vector<int> pred_arc_;
-  std::vector<uint32_t> settled_mark_;
-  uint32_t stamp_ = 0;
-  std::vector<std::pair<int64_t, int>> heap_;
+  struct HeapEntry {
+    int64_t key;
+    int node;
+  };
+  std::vector<HeapEntry> heap_;
   std::vector<int> touched_;
   std::vector<int> settled_;
+  std::vector<uint32_t> mark_;
+  uint32_t stamp_ = 0;
 };
 
 absl::Status ValidateProblem(const AssignmentProblem& problem) {
@@ -650,18 +903,118 @@ absl::Status ValidateProblem(const AssignmentProblem& problem) {
   return absl::OkStatus();
 }
 
+// Solves over `arcs` (from `warm_start`, if usable, else cold) into `solution`, adding to
+// its statistics.
+void SolveOn(const AssignmentProblem& problem, ArcTable arcs, const AssignmentSolution* warm_start,
+             AssignmentSolution* solution) {
+  FlowSolver flow(problem, std::move(arcs));
+  AssignmentSolution::Stats stats = solution->stats;
+  if (warm_start != nullptr) stats.warm_started = flow.WarmStart(*warm_start, &stats.kept_helpers);
+  if (!stats.warm_started) flow.AugmentingRowReduction(10 * int64_t{problem.num_requests()} + 1000);
+  flow.Run(&stats);
+  flow.Fill(solution);
+  solution->stats = stats;
+}
+
+// Why a core: on dense instances (every request a candidate of every volunteer, or
+// nearly) the optimum uses few of each request's arcs, nearly always among the cheapest
+// of its request or of its volunteer. Solving over the core_arcs cheapest arcs of each
+// request and of each volunteer, and then pricing the rest against the potentials (an
+// arc left out with a negative reduced cost is the only thing that can make the core's
+// optimum worse than the whole instance's), gives the exact optimum of the whole
+// instance; each round adds the most negative arcs and warm-starts from the previous
+// round. On 2000 x 2000 city instances the first core is within 0.1% of the optimum and
+// two more rounds, adding a few hundred arcs, make it exact.
+// At most core_arcs more arcs per request join the core in each round.
+void SolveDense(const AssignmentProblem& problem, const SortedArcs& all, int core_arcs,
+                const AssignmentSolution* warm_start, AssignmentSolution* solution) {
+  const int R = problem.num_requests();
+  const int V = problem.num_volunteers();
+  std::vector<char> in_core(all.size(), 0);
+  std::vector<std::pair<int64_t, int>> ranked;
+  // Each volunteer's cheapest: a max-heap of at most core_arcs per volunteer.
+  std::vector<std::pair<int64_t, int>> column_heaps(static_cast<size_t>(V) * core_arcs);
+  std::vector<int> column_size(V, 0);
+  for (int r = 0; r < R; ++r) {
+    ranked.clear();
+    all.ForEachPair(r, [&](int i, int v, int64_t cost) {
+      ranked.push_back({cost, i});
+      std::pair<int64_t, int>* heap = &column_heaps[static_cast<size_t>(v) * core_arcs];
+      int& size = column_size[v];
+      if (size < core_arcs) {
+        heap[size++] = {cost, i};
+        std::push_heap(heap, heap + size);
+      } else if (cost < heap[0].first) {
+        std::pop_heap(heap, heap + size);
+        heap[size - 1] = {cost, i};
+        std::push_heap(heap, heap + size);
+      }
+    });
+    if (static_cast<int>(ranked.size()) > core_arcs) {
+      std::nth_element(ranked.begin(), ranked.begin() + core_arcs, ranked.end());
+      ranked.resize(core_arcs);
+    }
+    for (const auto& [cost, i] : ranked) in_core[i] = 1;
+  }
+  for (int v = 0; v < V; ++v) {
+    for (int k = 0; k < column_size[v]; ++k) {
+      in_core[column_heaps[static_cast<size_t>(v) * core_arcs + k].second] = 1;
+    }
+  }
+  // Arcs the warm start uses stay usable.
+  if (warm_start != nullptr && static_cast<int>(warm_start->helpers_of_request.size()) == R) {
+    for (int r = 0; r < R; ++r) {
+      const std::vector<int>& helpers = warm_start->helpers_of_request[r];
+      all.ForEachPair(r, [&](int i, int v, int64_t) {
+        if (std::binary_search(helpers.begin(), helpers.end(), v)) in_core[i] = 1;
+      });
+    }
+  }
+  AssignmentSolution previous;
+  for (bool first = true;; first = false) {
+    SolveOn(problem, BuildArcTable(R, all, &in_core), first ? warm_start : &previous, solution);
+    if (!first) {
+      // A later round warm-starts from the round before; the caller's warm start is
+      // what the statistics describe.
+      solution->stats.warm_started = previous.stats.warm_started;
+      solution->stats.kept_helpers = previous.stats.kept_helpers;
+    }
+    int added = 0;
+    for (int r = 0; r < R; ++r) {
+      ranked.clear();
+      const int64_t pi_r = solution->request_potentials[r];
+      all.ForEachPair(r, [&](int i, int v, int64_t cost) {
+        if (in_core[i]) return;
+        const int64_t reduced = cost + pi_r - solution->volunteer_potentials[v];
+        if (reduced < 0) ranked.push_back({reduced, i});
+      });
+      if (static_cast<int>(ranked.size()) > core_arcs) {
+        std::nth_element(ranked.begin(), ranked.begin() + core_arcs, ranked.end());
+        ranked.resize(core_arcs);
+      }
+      for (const auto& [reduced, i] : ranked) in_core[i] = 1;
+      added += static_cast<int>(ranked.size());
+    }
+    if (added == 0) return;
+    previous = std::move(*solution);
+    *solution = AssignmentSolution();
+    solution->stats = previous.stats;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<AssignmentSolution> AssignmentSolver::Solve(
     const AssignmentProblem& problem, const AssignmentSolution* warm_start) const {
   if (absl::Status s = ValidateProblem(problem); !s.ok()) return s;
-  FlowSolver flow(problem);
   AssignmentSolution solution;
-  if (warm_start != nullptr) {
-    solution.stats.warm_started = flow.WarmStart(*warm_start, &solution.stats.kept_helpers);
+  const SortedArcs arcs(problem);
+  const int core_arcs = options_.dense_core_arcs;
+  if (core_arcs >= 1 && arcs.size() / 4 / core_arcs > problem.num_requests()) {
+    SolveDense(problem, arcs, core_arcs, warm_start, &solution);
+  } else {
+    SolveOn(problem, BuildArcTable(problem.num_requests(), arcs, nullptr), warm_start, &solution);
   }
-  flow.Run(&solution.stats);
-  flow.Fill(&solution);
   return solution;
 }
 

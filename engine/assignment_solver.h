@@ -82,13 +82,28 @@ struct AssignmentSolution {
   Stats stats;
 };
 
+struct AssignmentSolverOptions {
+  // Instances with more than 4 * dense_core_arcs arcs per request on average are solved
+  // over a core first: each request's and each volunteer's dense_core_arcs cheapest arcs,
+  // to which the other arcs are added, round by round, while the core's optimum is not
+  // provably optimal for them too. The result is the same exact optimum; this only
+  // changes the work. Values below 1 solve every instance over all its arcs at once.
+  int dense_core_arcs = 64;
+};
+
 // Solves AssignmentProblem exactly: the result minimises the total cost over all
 // assignments of the problem's candidate arcs. When several assignments are optimal,
 // which one is returned is unspecified but deterministic.
 //
+// How (successive shortest paths after an auction phase; see assignment_solver.cc for
+// why): the work grows with how contested the volunteers are, not only with the size.
+// Requests far outnumbering their candidates' capacity make long augmenting paths.
+//
 // Stateless and thread-compatible: one solver may serve concurrent Solve calls.
 class AssignmentSolver {
  public:
+  explicit AssignmentSolver(AssignmentSolverOptions options = {}) : options_(options) {}
+
   // Returns an optimal assignment of `problem`.
   //
   // `warm_start`, if not null, should be the solution of an earlier, similar problem with
@@ -104,6 +119,9 @@ class AssignmentSolver {
   // that does not exist, or the instance is so large that costs could overflow int64.
   absl::StatusOr<AssignmentSolution> Solve(const AssignmentProblem& problem,
                                            const AssignmentSolution* warm_start = nullptr) const;
+
+ private:
+  AssignmentSolverOptions options_;
 };
 
 }  // namespace yiyuan
