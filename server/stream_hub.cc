@@ -35,6 +35,8 @@ class Follower final : public grpc::ServerWriteReactor<Msg>, public StreamFollow
         convert_(std::move(convert)),
         queue_(std::move(initial)) {
     hub_->Subscribe(key_, this);
+    // Tells the client at once that it is subscribed, before any message.
+    this->StartSendInitialMetadata();
     absl::MutexLock lock(&mu_);
     dirty_ = true;
     ScheduleReadLocked();
