@@ -182,13 +182,12 @@ class FlowSolver {
     supply_.assign(R, 0);
     const int n = R + V + 1;
     node_.assign(n, Node{});
-    mark_.assign(n, 0);
   }
 
   // Adopts what can be kept of `warm`: its helpers whose arcs still exist (within the new
   // headcounts and capacities), its unfilled counts, and its potentials, then repairs them
-  // into a certified optimal partial flow. Returns false, leaving the cold start, when the
-  // result cannot be certified.
+  // into a certified optimal partial flow (Repair). Returns false, leaving the cold start,
+  // when the result cannot be certified (potentials from elsewhere, say).
   bool WarmStart(const AssignmentSolution& warm, int* kept_helpers) {
     if (static_cast<int>(warm.helpers_of_request.size()) != num_requests_ ||
         static_cast<int>(warm.unfilled.size()) != num_requests_ ||
@@ -197,12 +196,7 @@ class FlowSolver {
       return false;
     }
     LoadWarm(warm);
-    if (!RepairByLabelCorrecting()) {
-      ResetCold();
-      LoadWarm(warm);
-      RepairByClearing();
-    }
-    if (!AllCertified()) {
+    if (!Repair() || !AllCertified()) {
       ResetCold();
       return false;
     }
@@ -273,6 +267,7 @@ class FlowSolver {
         if (capacity_[v] != 1 || raise == 0) continue;
         const int old = holder_[holder_begin_[v]].arc;
         const int r_old = arc_request_[old];
+        if (headcount_[r_old] != 1) continue;  // After a warm start it may be any request.
         FreeArc(old);
         helpers_[r_old] = 0;
         supply_[r_old] = 0;
@@ -373,239 +368,159 @@ class FlowSolver {
     }
   }
 
-  // Calls f(y, cost, arc) for every residual arc leaving node x; arc is -1 for arcs to or
-  // from the sink.
-  template <typename F>
-  void ForEachResidualArc(int x, F f) const {
-    const int R = num_requests_;
-    const int t = sink();
-    if (x < R) {
-      for (int a = request_begin_[x]; a < request_begin_[x + 1]; ++a) {
-        if (!arc_used_[a]) f(R + arc_volunteer_[a], arc_cost_[a], a);
-      }
-      if (unfilled_flow_[x] < headcount_[x]) f(t, unassigned_cost_[x], -1);
-    } else if (x < t) {
-      const int v = x - R;
-      for (int i = holder_begin_[v]; i < holder_begin_[v] + held_[v]; ++i) {
-        f(holder_[i].request, -holder_[i].cost, holder_[i].arc);
-      }
-      if (load_[v] < capacity_[v]) f(t, 0, -1);
-    } else {
-      for (int v = 0; v < num_volunteers_; ++v) {
-        if (load_[v] > 0) f(R + v, 0, -1);
-      }
-      for (int r = 0; r < R; ++r) {
-        if (unfilled_flow_[r] > 0) f(r, -unassigned_cost_[r], -1);
-      }
-    }
-  }
-
-  // Whether x -> y (over `arc` when neither end is the sink) has residual capacity.
-  bool Residual(int x, int y, int arc) const {
-    const int R = num_requests_;
-    const int t = sink();
-    if (x == t) return y >= R ? load_[y - R] > 0 : unfilled_flow_[y] > 0;
-    if (y == t) {
-      return x >= R ? load_[x - R] < capacity_[x - R] : unfilled_flow_[x] < headcount_[x];
-    }
-    if (x < R)
-      return arc >= 0 && arc_request_[arc] == x && arc_volunteer_[arc] == y - R && !arc_used_[arc];
-    return arc >= 0 && arc_volunteer_[arc] == x - R && arc_request_[arc] == y && arc_used_[arc];
-  }
-
-  // Moves one unit along residual arc x -> y.
-  void PushUnit(int x, int y, int arc) {
-    const int R = num_requests_;
-    const int t = sink();
-    if (x == t) {
-      if (y >= R) {
-        --load_[y - R];
-      } else {
-        --unfilled_flow_[y];
-      }
-    } else if (y == t) {
-      if (x >= R) {
-        ++load_[x - R];
-      } else {
-        ++unfilled_flow_[x];
-      }
-    } else if (x < R) {
-      UseArc(arc);
-      ++helpers_[x];
-    } else {
-      FreeArc(arc);
-      --helpers_[y];
-    }
-  }
-
-  // Keeps the warm flow and lowers potentials until every residual arc has a non-negative
-  // reduced cost (a label-correcting shortest-path pass seeded with the old potentials, so
-  // it does little where nothing changed). Where the changed costs make the kept flow
-  // suboptimal the pass meets a negative cycle; that cycle is cancelled (one unit moved
-  // round it, which keeps every request's supply) and the pass resumes. Gives up, for the
-  // caller to fall back, when the work exceeds a budget.
-  bool RepairByLabelCorrecting() {
-    const int n = num_requests_ + num_volunteers_ + 1;
-    const int t = sink();
-    int64_t budget = 20 * (static_cast<int64_t>(n) + static_cast<int64_t>(arc_cost_.size())) + 1000;
-    std::vector<int> queue(n);
-    std::iota(queue.begin(), queue.end(), 0);
-    std::vector<char> in_queue(n, 1);
-    std::vector<int> length(n, 0);
-    for (Node& node : node_) node.pred_node = -1;
-    size_t head = 0;
-    while (head < queue.size()) {
-      const int x = queue[head++];
-      if (head > static_cast<size_t>(n) && head * 2 > queue.size()) {
-        queue.erase(queue.begin(), queue.begin() + head);
-        head = 0;
-      }
-      in_queue[x] = 0;
-      if (t == x && (budget -= n) < 0) return false;
-      const int64_t pi_x = node_[x].potential;
-      bool failed = false;
-      ForEachResidualArc(x, [&](int y, int64_t cost, int arc) {
-        if (failed || pi_x + cost >= node_[y].potential) return;
-        if (--budget < 0 || pi_x + cost < -kPotentialBound) {
-          failed = true;
-          return;
-        }
-        node_[y].potential = pi_x + cost;
-        node_[y].pred_node = x;
-        node_[y].pred_arc = arc;
-        length[y] = length[x] + 1;
-        // A cycle in the predecessor graph is a negative cycle. Short ones (the usual
-        // kind after a few arcs change) show up on a short walk up from x; long ones
-        // eventually make some path length reach n.
-        bool cycle = length[y] >= n;
-        for (int z = x, steps = 0; !cycle && z >= 0 && steps < 32;
-             z = node_[z].pred_node, ++steps) {
-          cycle = z == y;
-        }
-        if (cycle) {
-          if (!CancelCycleThrough(y, &queue, &in_queue, &length)) failed = true;
-          return;
-        }
-        if (!in_queue[y]) {
-          in_queue[y] = 1;
-          queue.push_back(y);
-        }
-      });
-      if (failed) return false;
-    }
-    // Shift so that the sink's potential is 0 again.
-    const int64_t shift = node_[t].potential;
-    for (Node& node : node_) node.potential -= shift;
-    return true;
-  }
-
-  // Finds the cycle of predecessors reachable from y and moves one unit round it, if it is
-  // a cycle of residual arcs with negative cost. False when there is no such cycle.
-  // The cycle's nodes lose their predecessors and are queued again.
-  bool CancelCycleThrough(int y, std::vector<int>* queue, std::vector<char>* in_queue,
-                          std::vector<int>* length) {
-    ++stamp_;
-    int z = y;
-    while (z >= 0 && mark_[z] != stamp_) {
-      mark_[z] = stamp_;
-      z = node_[z].pred_node;
-    }
-    if (z < 0) return false;
-    // z is on the cycle; its arcs are (node_[w].pred_node -> w) for w round the cycle.
-    const int R = num_requests_;
-    const int t = sink();
-    int64_t cost = 0;
-    int w = z;
-    do {
-      const int x = node_[w].pred_node;
-      if (x == t) {
-        cost += w >= R ? 0 : -unassigned_cost_[w];
-      } else if (w == t) {
-        cost += x >= R ? 0 : unassigned_cost_[x];
-      } else {
-        cost += x < R ? arc_cost_[node_[w].pred_arc] : -arc_cost_[node_[w].pred_arc];
-      }
-      w = x;
-    } while (w != z);
-    if (cost >= 0) return false;
-    std::vector<int> cycle;
-    w = z;
-    do {
-      const int x = node_[w].pred_node;
-      if (!Residual(x, w, node_[w].pred_arc)) return false;
-      PushUnit(x, w, node_[w].pred_arc);
-      cycle.push_back(w);
-      w = x;
-    } while (w != z);
-    for (int c : cycle) {
-      node_[c].pred_node = -1;
-      (*length)[c] = 0;
-      if (!(*in_queue)[c]) {
-        (*in_queue)[c] = 1;
-        queue->push_back(c);
-      }
-    }
-    return true;
-  }
-
-  // The simple repair: keeps only requests whose own arcs are still certified.
-  void RepairByClearing() {
+  // Makes the loaded flow and potentials satisfy the optimality conditions, changing
+  // little where little changed. Three steps, each keeping what the one before fixed:
+  //  1. A volunteer in use may not have a positive potential: it is lowered to 0.
+  //  2. Each request gets a potential that suits all its arcs, if there is one; if not,
+  //     the helpers (and unfilled units) that stand in the way are dropped, to be
+  //     re-augmented later.
+  //  3. A volunteer with room may not have a negative potential (a price). Each such
+  //     volunteer is repaired by a shortest-path search backwards from it, over the
+  //     residual arcs into it, bounded by its price (RepairPrice): either the search
+  //     reaches the sink first, which closes a negative cycle through the volunteer's
+  //     arc to the sink, and one unit moves round it, or the region searched has its
+  //     potentials raised, the volunteer's to 0. Either way every other arc stays
+  //     certified, so the searches are local.
+  // False when the work exceeds a budget (only meant for potentials from elsewhere).
+  bool Repair() {
     const int R = num_requests_;
     const int V = num_volunteers_;
     const int num_arcs = static_cast<int>(arc_cost_.size());
-    // Every arc of each volunteer, in use or not.
-    std::vector<int> volunteer_begin(V + 1, 0);
-    for (int a = 0; a < num_arcs; ++a) ++volunteer_begin[arc_volunteer_[a] + 1];
-    for (int v = 0; v < V; ++v) volunteer_begin[v + 1] += volunteer_begin[v];
-    std::vector<int> volunteer_arcs(num_arcs);
-    std::vector<int> next(volunteer_begin.begin(), volunteer_begin.end() - 1);
-    for (int a = 0; a < num_arcs; ++a) volunteer_arcs[next[arc_volunteer_[a]]++] = a;
-
-    // A volunteer with spare capacity needs pi >= 0 (arc to the sink), one with load needs
-    // pi <= 0 (reverse arc from the sink).
     for (int v = 0; v < V; ++v) {
-      int64_t& pi = node_[R + v].potential;
-      if (load_[v] < capacity_[v] && pi < 0) pi = 0;
-      if (load_[v] > 0 && pi > 0) pi = 0;
+      if (load_[v] > 0 && node_[R + v].potential > 0) node_[R + v].potential = 0;
     }
-    // Then requests, to a fixpoint. A request with no flow has no residual arc into it, so
-    // raising its potential always certifies it; a request whose arcs fail is cleared.
-    // Clearing frees volunteers, whose potentials may then have to rise to 0, which can
-    // break other requests. Each request is cleared at most once and each volunteer rises
-    // at most once, so this ends.
-    std::vector<int> work(R);
-    std::iota(work.begin(), work.end(), 0);
-    std::vector<char> queued(R, 1);
-    while (!work.empty()) {
-      const int r = work.back();
-      work.pop_back();
-      queued[r] = 0;
-      if (supply_[r] > 0 && RequestCertified(r)) continue;
-      for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
-        if (!arc_used_[a]) continue;
-        FreeArc(a);
-        const int v = arc_volunteer_[a];
-        --load_[v];
-        if (node_[R + v].potential < 0) {  // Now has spare capacity.
-          node_[R + v].potential = 0;
-          for (int i = volunteer_begin[v]; i < volunteer_begin[v + 1]; ++i) {
-            const int r2 = arc_request_[volunteer_arcs[i]];
-            if (!queued[r2]) {
-              queued[r2] = 1;
-              work.push_back(r2);
-            }
-          }
+    for (int r = 0; r < R; ++r) FitRequest(r);
+    std::vector<int> priced;  // Volunteers with room and a price.
+    for (int v = 0; v < V; ++v) {
+      if (load_[v] < capacity_[v] && node_[R + v].potential < 0) priced.push_back(v);
+    }
+    if (priced.empty()) return true;
+    // Every arc of each volunteer, in use or not: the arcs into it.
+    volunteer_begin_.assign(V + 1, 0);
+    for (int a = 0; a < num_arcs; ++a) ++volunteer_begin_[arc_volunteer_[a] + 1];
+    for (int v = 0; v < V; ++v) volunteer_begin_[v + 1] += volunteer_begin_[v];
+    volunteer_arcs_.resize(num_arcs);
+    std::vector<int> next(volunteer_begin_.begin(), volunteer_begin_.end() - 1);
+    for (int a = 0; a < num_arcs; ++a) volunteer_arcs_[next[arc_volunteer_[a]]++] = a;
+    int64_t budget = 20 * (int64_t{R} + V + num_arcs) + 1000;
+    for (int v : priced) {
+      while (load_[v] < capacity_[v] && node_[R + v].potential < 0) {
+        if (!RepairPrice(v, &budget)) return false;
+      }
+    }
+    return true;
+  }
+
+  // Step 2 of Repair for request r. Its potential must be at least pi(v) - cost for each
+  // arc not in use (and -unassigned_cost while it has unassigned room) and at most that
+  // for each arc in use (and -unassigned_cost while it has unfilled units).
+  void FitRequest(int r) {
+    const int R = num_requests_;
+    constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
+    int64_t lower = unfilled_flow_[r] < headcount_[r] ? -unassigned_cost_[r] : kNone;
+    int64_t upper = unfilled_flow_[r] > 0 ? -unassigned_cost_[r] : kInf;
+    for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
+      const int64_t bound = node_[R + arc_volunteer_[a]].potential - arc_cost_[a];
+      if (arc_used_[a]) {
+        upper = std::min(upper, bound);
+      } else {
+        lower = std::max(lower, bound);
+      }
+    }
+    int64_t& pi = node_[r].potential;
+    if (lower <= upper) {
+      pi = std::clamp(pi, lower, upper);
+      return;
+    }
+    for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
+      const int v = arc_volunteer_[a];
+      if (!arc_used_[a] || node_[R + v].potential - arc_cost_[a] >= lower) continue;
+      FreeArc(a);
+      --helpers_[r];
+      --supply_[r];
+      --load_[v];
+    }
+    if (unfilled_flow_[r] > 0 && -unassigned_cost_[r] < lower) {
+      supply_[r] -= unfilled_flow_[r];
+      unfilled_flow_[r] = 0;
+    }
+    pi = std::max(lower, -unassigned_cost_[r]);
+  }
+
+  // One search of step 3 of Repair for volunteer v (with room and a negative potential):
+  // see Repair. The cycle, if there is one, starts at the sink with a tight arc, so no
+  // other volunteer is left with room and a price. False when `budget` runs out.
+  bool RepairPrice(int v, int64_t* budget) {
+    const int R = num_requests_;
+    const int source = R + v;
+    const int64_t bound = -node_[source].potential;
+    heap_.clear();
+    touched_.clear();
+    settled_.clear();
+    // Backwards: a node's dist is the reduced length of its path to the volunteer, its
+    // pred_node the next node on that path.
+    int64_t reach = kInf;  // Of the sink.
+    int sink_next = -1;
+    Relax(source, 0, -1, -1);
+    while (!heap_.empty() && heap_[0].key < std::min(reach, bound)) {
+      const int x = PopMin();
+      settled_.push_back(x);
+      const int64_t d = node_[x].dist;
+      const int64_t pi_x = node_[x].potential;
+      if (x >= R) {  // Arcs into volunteer u: from requests not using it, and from the sink.
+        const int u = x - R;
+        *budget -= volunteer_begin_[u + 1] - volunteer_begin_[u];
+        for (int i = volunteer_begin_[u]; i < volunteer_begin_[u + 1]; ++i) {
+          const int a = volunteer_arcs_[i];
+          if (arc_used_[a]) continue;
+          const int y = arc_request_[a];
+          Relax(y, d + arc_cost_[a] + node_[y].potential - pi_x, x, a);
+        }
+        if (load_[u] > 0 && d - pi_x < reach) {
+          reach = d - pi_x;
+          sink_next = x;
+        }
+      } else {  // Arcs into request r: from the volunteers helping it, and from the sink.
+        const int r = x;
+        *budget -= request_begin_[r + 1] - request_begin_[r];
+        for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
+          if (!arc_used_[a]) continue;
+          const int y = R + arc_volunteer_[a];
+          Relax(y, d - arc_cost_[a] + node_[y].potential - pi_x, x, a);
+        }
+        if (unfilled_flow_[r] > 0 && d - unassigned_cost_[r] - pi_x < reach) {
+          reach = d - unassigned_cost_[r] - pi_x;
+          sink_next = x;
         }
       }
-      helpers_[r] = 0;
-      unfilled_flow_[r] = 0;
-      supply_[r] = 0;
-      int64_t pi = std::max(node_[r].potential, -unassigned_cost_[r]);
-      for (int a = request_begin_[r]; a < request_begin_[r + 1]; ++a) {
-        pi = std::max(pi, node_[R + arc_volunteer_[a]].potential - arc_cost_[a]);
-      }
-      node_[r].potential = pi;
     }
+    const int64_t level = std::min(reach, bound);
+    for (int x : settled_) node_[x].potential += level - node_[x].dist;
+    if (reach < bound) {
+      // A negative cycle: sink -> sink_next -> ... -> v -> sink. Move one unit round it.
+      if (sink_next >= R) {
+        --load_[sink_next - R];  // Its potential is now 0: no price to repair.
+      } else {
+        --unfilled_flow_[sink_next];
+      }
+      for (int x = sink_next; x != source;) {
+        const int a = node_[x].pred_arc;
+        if (x < R) {  // Request x takes the volunteer next on the path.
+          UseArc(a);
+          ++helpers_[x];
+        } else {  // Volunteer x gives up the request next on the path.
+          FreeArc(a);
+          --helpers_[arc_request_[a]];
+        }
+        x = node_[x].pred_node;
+      }
+      ++load_[v];
+    }
+    for (int y : touched_) {
+      node_[y].dist = kInf;
+      node_[y].heap_pos = kNotInHeap;
+    }
+    return *budget >= 0;
   }
 
   // The optimality conditions on every residual arc leaving or entering request r (with
@@ -814,6 +729,9 @@ class FlowSolver {
   std::vector<Holder> holder_;
   std::vector<int> held_;
   std::vector<int> arc_holder_pos_;
+  // Every arc by volunteer, built only when a warm start needs it.
+  std::vector<int> volunteer_begin_;
+  std::vector<int> volunteer_arcs_;
 
   // Flow: helpers_ + unfilled_flow_ = supply_ <= headcount_ per request.
   std::vector<int> load_;
@@ -839,8 +757,6 @@ class FlowSolver {
   std::vector<HeapEntry> heap_;
   std::vector<int> touched_;
   std::vector<int> settled_;
-  std::vector<uint32_t> mark_;
-  uint32_t stamp_ = 0;
 };
 
 absl::Status ValidateProblem(const AssignmentProblem& problem) {
@@ -910,7 +826,7 @@ void SolveOn(const AssignmentProblem& problem, ArcTable arcs, const AssignmentSo
   FlowSolver flow(problem, std::move(arcs));
   AssignmentSolution::Stats stats = solution->stats;
   if (warm_start != nullptr) stats.warm_started = flow.WarmStart(*warm_start, &stats.kept_helpers);
-  if (!stats.warm_started) flow.AugmentingRowReduction(10 * int64_t{problem.num_requests()} + 1000);
+  flow.AugmentingRowReduction(10 * int64_t{problem.num_requests()} + 1000);
   flow.Run(&stats);
   flow.Fill(solution);
   solution->stats = stats;
