@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libssl-dev redis-server redis-tools
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev liblemon-dev python3-scipy
   nlohmann-json3-dev libcpp-httplib-dev
   python3 python3-grpcio python3-grpc-tools python3-protobuf
 )
