@@ -463,6 +463,18 @@ absl::StatusOr<std::vector<std::string>> DispatchStore::DueRequests(absl::string
   return out;
 }
 
+absl::Status DispatchStore::Postpone(absl::string_view district,
+                                     const std::vector<std::string>& request_ids, int64_t at_ms,
+                                     absl::Time deadline) {
+  if (request_ids.empty()) return absl::OkStatus();
+  std::vector<std::string> cmd = {"ZADD", keys::Due(district), "XX"};
+  for (const std::string& id : request_ids) {
+    cmd.push_back(std::to_string(at_ms));
+    cmd.push_back(id);
+  }
+  return redis_->Command(cmd, deadline).status();
+}
+
 absl::StatusOr<std::vector<DispatchSnapshot>> DispatchStore::Escalations(
     absl::string_view district, int64_t offset, int limit, absl::Time deadline) {
   absl::StatusOr<RedisValue> ids = redis_->Command(

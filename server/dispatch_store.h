@@ -212,6 +212,9 @@ class DispatchStore {
   // Up to `limit` request ids of `district` due at or before `now_ms`.
   absl::StatusOr<std::vector<std::string>> DueRequests(absl::string_view district, int64_t now_ms,
                                                        int limit, absl::Time deadline);
+  // Moves requests of `district` already in the due set to `at_ms` (a later batch).
+  absl::Status Postpone(absl::string_view district, const std::vector<std::string>& request_ids,
+                        int64_t at_ms, absl::Time deadline);
   // Escalated requests, most pressing first, from position `offset`.
   absl::StatusOr<std::vector<DispatchSnapshot>> Escalations(absl::string_view district,
                                                             int64_t offset, int limit,

@@ -81,6 +81,9 @@ ABSL_FLAG(std::string, instance_id, "",
 ABSL_FLAG(std::string, dispatch_policy, "",
           "Overrides of the dispatch policy by urgency, e.g. "
           "\"crisis.offer_ttl=30s,urgent.max_rounds=3\"");
+ABSL_FLAG(int, batch_interval_ms, 5000,
+          "ROUTINE requests are pooled and assigned together by the min-cost solver this "
+          "often (ms); 0 offers them one at a time at once, like URGENT");
 ABSL_FLAG(std::string, score_weights, "",
           "Overrides of the matching cost weights, e.g. \"travel_time=1,continuity=30\" "
           "(names: travel_time, preferred_skill_fit, continuity, fairness, reliability, urgency)");
@@ -268,7 +271,9 @@ int Run(int argc, char** argv) {
 
   TokenStore tokens(&redis);
   if (absl::Status s = BootstrapAdminToken(tokens, data_dir); !s.ok()) return fail(s);
-  RequestStore requests(&redis);
+  RequestStoreOptions request_options;
+  request_options.batch_interval = absl::Milliseconds(absl::GetFlag(FLAGS_batch_interval_ms));
+  RequestStore requests(&redis, request_options);
   VolunteerStore volunteer_store(&redis);
   UnitStore unit_store(&redis);
   // The roster follows the event streams on its own connections, so a blocking read
@@ -299,6 +304,7 @@ int Run(int argc, char** argv) {
     if (!weights.ok()) return fail(weights.status());
     dispatcher_options.scorer.weights = *weights;
   }
+  dispatcher_options.batch_interval = absl::Milliseconds(absl::GetFlag(FLAGS_batch_interval_ms));
   Dispatcher dispatcher(&dispatch_store, &roster, &SystemClock::Get(), dispatcher_options);
   dispatcher.Start();
 

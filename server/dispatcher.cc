@@ -109,6 +109,11 @@ void Dispatcher::Stop() {
 }
 
 void Dispatcher::Submitted(const HelpRequest& request) {
+  // Pooled requests wait for the leader's next batch cycle (they are in its due set).
+  if (options_.batch_interval > absl::ZeroDuration() &&
+      request.content.urgency == Urgency::kRoutine) {
+    return;
+  }
   DispatchSnapshot s;
   s.request = request;
   s.headcount = std::max(1, request.content.headcount);
@@ -146,6 +151,7 @@ void Dispatcher::Work() {
     absl::StatusOr<DispatchSnapshot> s = job.snapshot.has_value()
                                              ? absl::StatusOr<DispatchSnapshot>(*job.snapshot)
                                              : store_->Load(job.request_id, deadline);
+    if (s.ok() && Pooled(*s)) continue;  // The leader's batch cycle places it.
     absl::Status st = s.ok() ? Step(*s, 0, deadline) : s.status();
     if (absl::IsAborted(st)) {
       aborted_.fetch_add(1, std::memory_order_relaxed);
@@ -189,9 +195,22 @@ void Dispatcher::Lead() {
         errors_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
+      if (!next_batch_.contains(district)) next_batch_[district] = NextBatchAfter(absl::Now());
+      std::vector<DispatchSnapshot>& pool = pools_[district];
+      std::vector<std::string> pooled;
       for (const std::string& id : *due) {
         absl::StatusOr<DispatchSnapshot> s = store_->Advance(id, token, deadline);
-        absl::Status st = s.ok() ? Step(*s, token, deadline) : s.status();
+        absl::Status st;
+        if (s.ok() && Pooled(*s)) {
+          absl::StatusOr<bool> escalated = EscalateIfDue(*s, token, deadline);
+          st = escalated.status();
+          if (escalated.ok() && !*escalated) {
+            pooled.push_back(s->request.id);
+            pool.push_back(*std::move(s));
+          }
+        } else {
+          st = s.ok() ? Step(*s, token, deadline) : s.status();
+        }
         if (absl::IsAborted(st)) {
           aborted_.fetch_add(1, std::memory_order_relaxed);
           if (absl::StrContains(st.message(), "lease")) {
@@ -202,8 +221,160 @@ void Dispatcher::Lead() {
           errors_.fetch_add(1, std::memory_order_relaxed);
         }
       }
+      if (token <= 0) {
+        pool.clear();
+        continue;
+      }
+      // Pooled requests come back to the due set at the next cycle, not every tick.
+      if (absl::Status st = store_->Postpone(
+              district, pooled, absl::ToUnixMillis(next_batch_[district]), deadline);
+          !st.ok()) {
+        errors_.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (!pool.empty() && (absl::Now() >= next_batch_[district] ||
+                            static_cast<int>(pool.size()) >= options_.batch_pool_limit)) {
+        next_batch_[district] = NextBatchAfter(absl::Now());
+        absl::Status st = RunBatch(std::move(pool), token, absl::Now() + absl::Seconds(10));
+        pool.clear();
+        if (!st.ok() && !absl::IsAborted(st)) errors_.fetch_add(1, std::memory_order_relaxed);
+      } else if (pool.empty() && absl::Now() >= next_batch_[district]) {
+        next_batch_[district] = NextBatchAfter(absl::Now());
+      }
     }
   }
+}
+
+absl::Status Dispatcher::Escalate(const DispatchSnapshot& s, EscalationReason reason,
+                                  const std::string& detail, int64_t fence, absl::Time deadline) {
+  absl::StatusOr<HelpRequest> r =
+      store_->Escalate(s.request.id, s.round, reason, detail, "dispatcher", fence, deadline);
+  if (r.ok()) escalations_.fetch_add(1, std::memory_order_relaxed);
+  return r.status();
+}
+
+absl::Time Dispatcher::NextBatchAfter(absl::Time t) const {
+  // Cycles run at multiples of the interval since the epoch, where new ROUTINE requests
+  // become due (see RequestStoreOptions::batch_interval): requests submitted together
+  // meet in one cycle.
+  int64_t interval = std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.batch_interval));
+  int64_t ms = absl::ToUnixMillis(t);
+  return absl::FromUnixMillis((ms / interval + 1) * interval);
+}
+
+bool Dispatcher::Pooled(const DispatchSnapshot& s) const {
+  return options_.batch_interval > absl::ZeroDuration() && !s.gone &&
+         s.request.content.urgency == Urgency::kRoutine && s.mobilization_id.empty() &&
+         Dispatchable(s.request.state) && s.pending == 0 && s.assigned < s.headcount;
+}
+
+absl::StatusOr<bool> Dispatcher::EscalateIfDue(const DispatchSnapshot& s, int64_t fence,
+                                               absl::Time deadline) {
+  const RequestContent& c = s.request.content;
+  auto escalate = [&](EscalationReason reason, const std::string& detail) -> absl::StatusOr<bool> {
+    if (absl::Status st = Escalate(s, reason, detail, fence, deadline); !st.ok()) return st;
+    return true;
+  };
+  if (!s.mobilization_id.empty() && s.round > 0) {
+    return escalate(EscalationReason::kRoundsExhausted,
+                    absl::StrCat("mobilisation ", s.mobilization_id, " expired with ", s.assigned,
+                                 " of ", s.headcount, " places filled"));
+  }
+  int rounds_done = s.round - s.round_base;
+  switch (policy_.Next(c.urgency, rounds_done, absl::FromUnixMillis(s.request.create_time_ms),
+                       clock_->Now())) {
+    case NextStep::kOffer:
+      break;
+    case NextStep::kEscalateRoundsExhausted:
+      return escalate(EscalationReason::kRoundsExhausted,
+                      absl::StrCat(rounds_done, " rounds: ", s.declined, " declined, ", s.expired,
+                                   " expired"));
+    case NextStep::kEscalateSlaBreached:
+      return escalate(EscalationReason::kSlaBreached,
+                      absl::StrCat("not assigned within ",
+                                   absl::FormatDuration(policy_.For(c.urgency).sla)));
+  }
+  if (!c.resident.location.has_value()) {
+    return escalate(EscalationReason::kNoCandidate, "the request has no location to match around");
+  }
+  return false;
+}
+
+absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
+                                  int64_t fence, absl::Time deadline) {
+  absl::Time start = absl::Now();
+  constexpr double kCostScale = 1000;  // Scorer cost units -> integer solver costs.
+  AssignmentProblem problem;
+  absl::flat_hash_map<std::string, int> volunteer_index;
+  std::vector<AssigneeRef> volunteers;
+  std::vector<std::vector<ScoredCandidate>> ranked(pool.size());
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const DispatchSnapshot& s = pool[i];
+    RoundPlan plan = policy_.Plan(Urgency::kRoutine, s.round - s.round_base + 1);
+    std::vector<Roster::Hit> hits;
+    double searched = 0;
+    absl::StatusOr<Ranking> ranking =
+        RankAround(s, plan.radius_m, plan.search_k, false, &hits, &searched, deadline);
+    if (!ranking.ok()) return ranking.status();
+    double waited_min = absl::ToDoubleMinutes(clock_->Now() -
+                                              absl::FromUnixMillis(s.request.create_time_ms));
+    double unassigned =
+        options_.unassigned_cost + options_.unassigned_cost_per_minute * std::max(0.0, waited_min);
+    int r = problem.AddRequest(s.headcount - s.assigned,
+                               static_cast<int64_t>(std::llround(unassigned * kCostScale)));
+    for (const ScoredCandidate& sc : ranking->ranked) {
+      auto [it, inserted] = volunteer_index.try_emplace(sc.id, problem.num_volunteers());
+      if (inserted) {
+        int capacity = 1;
+        bool is_unit = false;
+        for (const Roster::Hit& h : hits) {
+          if (h.id == sc.id) {
+            capacity = std::max(1, h.capacity_left);
+            is_unit = h.is_unit;
+          }
+        }
+        problem.AddVolunteer(capacity);
+        volunteers.push_back({is_unit, sc.id});
+      }
+      problem.AddArc(r, it->second,
+                     static_cast<int64_t>(std::llround(std::max(0.0, sc.total_cost) * kCostScale)));
+    }
+    ranked[i] = ranking->ranked;
+  }
+  absl::StatusOr<AssignmentSolution> solution = AssignmentSolver().Solve(problem);
+  if (!solution.ok()) return solution.status();
+  int64_t offered = 0, unassigned = 0;
+  absl::Status first_error;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const DispatchSnapshot& s = pool[i];
+    const std::vector<int>& helpers = solution->helpers_of_request[i];
+    if (helpers.empty()) {
+      ++unassigned;
+      continue;
+    }
+    std::vector<OfferToMake> offers;
+    for (int v : helpers) {
+      const AssigneeRef& to = volunteers[v];
+      for (const ScoredCandidate& sc : ranked[i]) {
+        if (sc.id != to.id) continue;
+        offers.push_back(
+            {to, OfferDocument(s.request, to, sc.distance_m, sc.travel_time_s, "")});
+      }
+    }
+    RoundPlan plan = policy_.Plan(Urgency::kRoutine, s.round - s.round_base + 1);
+    absl::StatusOr<MadeOffers> made = store_->MakeOffers(s.request.id, s.round, true, plan.ttl, "",
+                                                         fence, offers, deadline);
+    if (made.ok() && made->made) {
+      ++offered;
+      offers_.fetch_add(static_cast<int64_t>(made->offers.size()), std::memory_order_relaxed);
+    } else if (!made.ok() && first_error.ok() && !absl::IsAborted(made.status())) {
+      first_error = made.status();
+    }
+  }
+  batch_cycles_.fetch_add(1, std::memory_order_relaxed);
+  batch_offered_.fetch_add(offered, std::memory_order_relaxed);
+  batch_unassigned_.fetch_add(unassigned, std::memory_order_relaxed);
+  last_batch_us_.store(absl::ToInt64Microseconds(absl::Now() - start), std::memory_order_relaxed);
+  return first_error;
 }
 
 absl::StatusOr<Ranking> Dispatcher::RankAround(const DispatchSnapshot& s, double radius_m, int k,
@@ -268,36 +439,12 @@ absl::Status Dispatcher::Step(const DispatchSnapshot& s, int64_t fence, absl::Ti
   if (s.gone || !Dispatchable(s.request.state)) return absl::OkStatus();
   if (s.pending > 0 || s.assigned >= s.headcount) return absl::OkStatus();
   const RequestContent& c = s.request.content;
-  absl::Time now = clock_->Now();
-  auto escalate = [&](EscalationReason reason, std::string detail) -> absl::Status {
-    absl::StatusOr<HelpRequest> r =
-        store_->Escalate(s.request.id, s.round, reason, detail, "dispatcher", fence, deadline);
-    if (r.ok()) escalations_.fetch_add(1, std::memory_order_relaxed);
-    return r.status();
+  auto escalate = [&](EscalationReason reason, const std::string& detail) {
+    return Escalate(s, reason, detail, fence, deadline);
   };
-  if (!s.mobilization_id.empty() && s.round > 0) {
-    return escalate(EscalationReason::kRoundsExhausted,
-                    absl::StrCat("mobilisation ", s.mobilization_id, " expired with ", s.assigned,
-                                 " of ", s.headcount, " places filled"));
-  }
+  absl::StatusOr<bool> escalated = EscalateIfDue(s, fence, deadline);
+  if (!escalated.ok() || *escalated) return escalated.status();
   int rounds_done = s.round - s.round_base;
-  switch (policy_.Next(c.urgency, rounds_done, absl::FromUnixMillis(s.request.create_time_ms),
-                       now)) {
-    case NextStep::kOffer:
-      break;
-    case NextStep::kEscalateRoundsExhausted:
-      return escalate(EscalationReason::kRoundsExhausted,
-                      absl::StrCat(rounds_done, " rounds: ", s.declined, " declined, ", s.expired,
-                                   " expired"));
-    case NextStep::kEscalateSlaBreached:
-      return escalate(EscalationReason::kSlaBreached,
-                      absl::StrCat("not assigned within ",
-                                   absl::FormatDuration(policy_.For(c.urgency).sla)));
-  }
-  if (!c.resident.location.has_value()) {
-    return escalate(EscalationReason::kNoCandidate,
-                    "the request has no location to match around");
-  }
   RoundPlan plan = policy_.Plan(c.urgency, rounds_done + 1);
   int wanted = std::max(plan.offers, s.headcount - s.assigned);
   std::vector<Roster::Hit> hits;
@@ -435,6 +582,10 @@ Dispatcher::Stats Dispatcher::stats() const {
   s.errors = errors_.load(std::memory_order_relaxed);
   s.leader_of = leader_of_.load(std::memory_order_relaxed);
   s.queue_dropped = queue_dropped_.load(std::memory_order_relaxed);
+  s.batch_cycles = batch_cycles_.load(std::memory_order_relaxed);
+  s.batch_offered = batch_offered_.load(std::memory_order_relaxed);
+  s.batch_unassigned = batch_unassigned_.load(std::memory_order_relaxed);
+  s.last_batch_ms = last_batch_us_.load(std::memory_order_relaxed) / 1000.0;
   return s;
 }
 
@@ -461,7 +612,19 @@ std::string Dispatcher::MetricsText() const {
       "yiyuan_dispatch_leader_districts ", s.leader_of, "\n",
       "# HELP yiyuan_dispatch_queue_dropped_total New requests left to the leader loop.\n"
       "# TYPE yiyuan_dispatch_queue_dropped_total counter\n"
-      "yiyuan_dispatch_queue_dropped_total ", s.queue_dropped, "\n");
+      "yiyuan_dispatch_queue_dropped_total ", s.queue_dropped, "\n",
+      "# HELP yiyuan_dispatch_batch_cycles_total ROUTINE batch assignment cycles run.\n"
+      "# TYPE yiyuan_dispatch_batch_cycles_total counter\n"
+      "yiyuan_dispatch_batch_cycles_total ", s.batch_cycles, "\n",
+      "# HELP yiyuan_dispatch_batch_offered_total Requests offered by batch cycles.\n"
+      "# TYPE yiyuan_dispatch_batch_offered_total counter\n"
+      "yiyuan_dispatch_batch_offered_total ", s.batch_offered, "\n",
+      "# HELP yiyuan_dispatch_batch_unassigned_total Requests a batch cycle left for the next.\n"
+      "# TYPE yiyuan_dispatch_batch_unassigned_total counter\n"
+      "yiyuan_dispatch_batch_unassigned_total ", s.batch_unassigned, "\n",
+      "# HELP yiyuan_dispatch_last_batch_ms Duration of the latest batch cycle.\n"
+      "# TYPE yiyuan_dispatch_last_batch_ms gauge\n"
+      "yiyuan_dispatch_last_batch_ms ", s.last_batch_ms, "\n");
 }
 
 }  // namespace yiyuan

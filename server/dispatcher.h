@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/assignment_solver.h"
 #include "engine/clock.h"
 #include "engine/dispatch_policy.h"
 #include "engine/scorer.h"
@@ -42,6 +43,15 @@ struct DispatcherOptions {
   int queue_limit = 10000;
   // Offers per script call when mobilising.
   int mobilize_chunk = 500;
+  // ROUTINE requests are pooled and assigned together by the min-cost solver every
+  // this often (or once `batch_pool_limit` wait); zero offers them one by one at once,
+  // like URGENT.
+  absl::Duration batch_interval = absl::Seconds(5);
+  int batch_pool_limit = 500;
+  // What leaving a pooled request unassigned for one more cycle costs, in the scorer's
+  // cost units, and how much that grows per minute it has waited.
+  double unassigned_cost = 200;
+  double unassigned_cost_per_minute = 2;
 };
 
 // Applies overrides such as "crisis.offer_ttl=10s,urgent.max_rounds=3" to `base`: keys
@@ -119,6 +129,10 @@ class Dispatcher {
     int64_t errors = 0;        // Redis errors in the loop.
     int64_t leader_of = 0;     // Districts this instance leads now.
     int64_t queue_dropped = 0; // Fast-path requests left to the leader (queue full).
+    int64_t batch_cycles = 0;  // ROUTINE batch cycles run.
+    int64_t batch_offered = 0; // Requests offered by them.
+    int64_t batch_unassigned = 0;  // Requests a cycle left for the next one.
+    double last_batch_ms = 0;  // Duration of the latest cycle.
   };
   Stats stats() const;
   std::string MetricsText() const;
@@ -137,6 +151,18 @@ class Dispatcher {
   absl::StatusOr<Ranking> RankAround(const DispatchSnapshot& s, double radius_m, int k,
                                      bool with_details, std::vector<Roster::Hit>* hits,
                                      double* searched_radius_m, absl::Time deadline);
+  // Puts `s` into the operator queue (round compare-and-set, fenced).
+  absl::Status Escalate(const DispatchSnapshot& s, EscalationReason reason,
+                        const std::string& detail, int64_t fence, absl::Time deadline);
+  // The first batch cycle time after `t`.
+  absl::Time NextBatchAfter(absl::Time t) const;
+  // True when `s` is a ROUTINE request the batch cycle should place.
+  bool Pooled(const DispatchSnapshot& s) const;
+  // Escalates `s` when its rounds or SLA ran out; true when it did (or tried).
+  absl::StatusOr<bool> EscalateIfDue(const DispatchSnapshot& s, int64_t fence,
+                                     absl::Time deadline);
+  // One batch cycle over one district's pooled requests.
+  absl::Status RunBatch(std::vector<DispatchSnapshot> pool, int64_t fence, absl::Time deadline);
   void Enqueue(Job job);
   void Work();
   void Lead();
@@ -153,9 +179,13 @@ class Dispatcher {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
   absl::flat_hash_map<std::string, int64_t> tokens_;  // Leader loop thread only.
+  // Pooled ROUTINE requests and the next cycle's time, by district: leader thread only.
+  absl::flat_hash_map<std::string, std::vector<DispatchSnapshot>> pools_;
+  absl::flat_hash_map<std::string, absl::Time> next_batch_;
 
   std::atomic<int64_t> rounds_{0}, offers_{0}, escalations_{0}, aborted_{0}, errors_{0},
-      leader_of_{0}, queue_dropped_{0};
+      leader_of_{0}, queue_dropped_{0}, batch_cycles_{0}, batch_offered_{0},
+      batch_unassigned_{0}, last_batch_us_{0};
 };
 
 }  // namespace yiyuan

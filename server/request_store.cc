@@ -169,6 +169,9 @@ absl::StatusOr<SubmitResult> RequestStore::Submit(absl::string_view district,
       std::to_string(std::max(1, content.headcount)),
       phone_hash,
       std::to_string(absl::ToInt64Milliseconds(options_.dispatch_grace)),
+      std::to_string(content.urgency == Urgency::kRoutine
+                         ? absl::ToInt64Milliseconds(options_.batch_interval)
+                         : 0),
   };
   absl::StatusOr<RedisValue> reply = redis_->Eval(submit_, keys, args, deadline);
   if (!reply.ok()) return reply.status();

@@ -25,6 +25,10 @@ struct RequestStoreOptions {
   // How long after submission the district's dispatcher loop takes up a request that
   // the receiving instance has not offered yet (it normally offers at once).
   absl::Duration dispatch_grace = absl::Seconds(1);
+  // The dispatcher's ROUTINE batch interval (zero: no batching). New ROUTINE requests
+  // become due at a multiple of it, so that requests submitted together meet in one
+  // batch cycle.
+  absl::Duration batch_interval = absl::ZeroDuration();
 };
 
 // What SubmitRequest did.

@@ -29,7 +29,8 @@ class DispatchE2ETest : public ::testing::Test {
     server_ = new Dispatchd(dir_->path() + "/var",
                             {"--dispatch-policy=urgent.offer_ttl=1500ms,urgent.max_rounds=3,"
                              "crisis.offer_ttl=5s,crisis.max_rounds=2,"
-                             "routine.offer_ttl=1500ms,routine.max_rounds=3"});
+                             "routine.offer_ttl=1500ms,routine.max_rounds=3",
+                             "--batch-interval-ms=2000"});
     ASSERT_TRUE(server_->Start()) << server_->log();
     channel_ = new std::shared_ptr<grpc::Channel>(
         grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
@@ -151,6 +152,27 @@ TEST_F(DispatchE2ETest, ExpiryMovesOnAndRoundsRunOutIntoTheEscalationQueue) {
   EXPECT_FALSE(out.assigned_by().empty());
   EXPECT_EQ(w.Get(r.id()).state(), v1::ASSIGNED);
   EXPECT_THAT(w.Escalations(), IsEmpty());
+}
+
+TEST_F(DispatchE2ETest, RoutineRequestsArePooledAndPlacedByTheOptimalBatchCycle) {
+  DispatchWorld w = World("batcha");
+  // Nearest-first in arrival order would send west to A (400 m) and leave B the far
+  // one (1100 m): 1500 m in all. The batch optimum crosses: A gets east (600 m), B
+  // west (100 m): 700 m.
+  std::string west = w.Volunteer(Where(0, 0));
+  std::string east = w.Volunteer(Where(0, 1000));
+  // Submitted together (new ROUTINE requests become due at a multiple of the 2 s batch
+  // interval, so they meet in one cycle unless they straddle a boundary).
+  v1::HelpRequest a, b;
+  std::thread other([&] { b = w.Submit(v1::ROUTINE, Where(0, -100)); });
+  a = w.Submit(v1::ROUTINE, Where(0, 400));
+  other.join();
+  std::vector<v1::Offer> to_west = w.AwaitOffers(west);
+  std::vector<v1::Offer> to_east = w.AwaitOffers(east);
+  ASSERT_THAT(to_west, SizeIs(1));
+  ASSERT_THAT(to_east, SizeIs(1));
+  EXPECT_EQ(to_west[0].request_id(), b.id());
+  EXPECT_EQ(to_east[0].request_id(), a.id());
 }
 
 TEST_F(DispatchE2ETest, NoCandidateEscalatesAtOnce) {

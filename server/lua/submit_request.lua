@@ -14,7 +14,9 @@
 --       (",A,B,", from IsOpen in engine/help_request.h), 12 headcount, 13 resident
 --       phone hash, 14 dispatch grace ms: the new request joins the leader's due set
 --       that much later, so the instance that took it makes the first offers and the
---       leader steps in only if it did not (e.g. it crashed)
+--       leader steps in only if it did not (e.g. it crashed), 15 batch interval ms
+--       (0: none): a pooled request's due time is rounded up to a multiple of it, so
+--       requests submitted together meet in one batch cycle
 -- Returns {outcome, hash fields...} where outcome is "created", "replayed" or
 -- "duplicate" and the fields are those of the request hash (HGETALL order).
 local prefix, district, request_id, doc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -59,7 +61,10 @@ redis.call('HSET', prefix .. 'req:' .. id,
            'create_ms', now_ms, 'update_ms', now_ms, 'headcount', ARGV[12],
            'phone_hash', ARGV[13], 'round', 0, 'n_assigned', 0)
 redis.call('ZADD', KEYS[4], seq, id)
-redis.call('ZADD', ARGV[1] .. 'due', tonumber(now_ms) + tonumber(ARGV[14]), id)
+local due = tonumber(now_ms) + tonumber(ARGV[14])
+local interval = tonumber(ARGV[15])
+if interval > 0 then due = math.ceil(due / interval) * interval end
+redis.call('ZADD', ARGV[1] .. 'due', due, id)
 redis.call('SET', KEYS[2], id)
 redis.call('HSET', KEYS[1], 'id', id, 'sha', sha, 'dup', '0')
 redis.call('EXPIRE', KEYS[1], ttl)
