@@ -105,74 +105,70 @@ grpc::Status DispatchService::ExplainMatch(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status DispatchService::AssignManually(grpc::ServerContext* context,
-                                             const v1::AssignManuallyRequest* req,
-                                             v1::Assignment* resp) {
+absl::StatusOr<DispatchService::Applied> DispatchService::ApplyOverride(
+    grpc::ServerContext* context, absl::string_view method, const std::string& request_id,
+    const v1::Assignee* from, const v1::Assignee* to, const std::string& reason, bool force) {
   absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p =
-      AuthorizeCall(*env_, *context, deadline, kStaff, "AssignManually");
-  if (!p.ok()) return ToGrpcStatus(p.status());
+  absl::StatusOr<Principal> p = AuthorizeCall(*env_, *context, deadline, kStaff, method);
+  if (!p.ok()) return p.status();
   FieldViolations v;
   Override o;
-  o.request_id = req->request_id();
-  absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", req->request_id());
+  o.request_id = request_id;
+  absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
   if (!district.ok()) {
     v.AddFrom(district.status());
   } else {
-    absl::StatusOr<AssigneeRef> to = AssigneeIn("assignee", req->assignee(), *district);
-    if (to.ok()) o.to = *to; else v.AddFrom(to.status());
+    auto read = [&](const char* field, const v1::Assignee* a, std::optional<AssigneeRef>* out) {
+      if (a == nullptr) return;
+      absl::StatusOr<AssigneeRef> r = AssigneeIn(field, *a, *district);
+      if (r.ok()) {
+        *out = *r;
+      } else {
+        v.AddFrom(r.status());
+      }
+    };
+    read(from != nullptr ? "from_assignee" : "assignee", from, &o.from);
+    read(from != nullptr ? "to_assignee" : "assignee", to, &o.to);
+    if (o.from.has_value() && o.to.has_value() && *o.from == *o.to) {
+      v.Add("to_assignee", "must differ from from_assignee");
+    }
   }
-  Reason(v, req->reason());
-  if (absl::Status s = v.ToStatus(); !s.ok()) return ToGrpcStatus(s);
-  if (absl::Status s = RequireDistrict(*p, *district); !s.ok()) return ToGrpcStatus(s);
-  o.reason = req->reason();
+  Reason(v, reason);
+  if (absl::Status s = v.ToStatus(); !s.ok()) return s;
+  if (absl::Status s = RequireDistrict(*p, *district); !s.ok()) return s;
+  o.reason = reason;
   o.actor = p->token_id;
-  o.force = req->force();
+  o.force = force;
   absl::StatusOr<OverrideReply> r = s_.store->Apply(o, deadline);
-  if (!r.ok()) return ToGrpcStatus(r.status());
+  if (!r.ok()) return r.status();
+  if (!o.to.has_value()) s_.dispatcher->NeedsRound(o.request_id);
   absl::StatusOr<HelpRequest> request = s_.requests->Get(o.request_id, deadline);
-  if (!request.ok()) return ToGrpcStatus(request.status());
-  if (r->assigned.has_value()) ToProto(*r->assigned, &*request, true, resp);
+  if (!request.ok()) return request.status();
+  return Applied{*std::move(r), *std::move(request)};
+}
+
+grpc::Status DispatchService::AssignManually(grpc::ServerContext* context,
+                                             const v1::AssignManuallyRequest* req,
+                                             v1::Assignment* resp) {
+  absl::StatusOr<Applied> a = ApplyOverride(context, "AssignManually", req->request_id(), nullptr,
+                                            &req->assignee(), req->reason(), req->force());
+  if (!a.ok()) return ToGrpcStatus(a.status());
+  if (a->reply.assigned.has_value()) ToProto(*a->reply.assigned, &a->request, true, resp);
   return grpc::Status::OK;
 }
 
 grpc::Status DispatchService::Reassign(grpc::ServerContext* context,
                                        const v1::ReassignRequest* req,
                                        v1::ReassignResponse* resp) {
-  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p = AuthorizeCall(*env_, *context, deadline, kStaff, "Reassign");
-  if (!p.ok()) return ToGrpcStatus(p.status());
-  FieldViolations v;
-  Override o;
-  o.request_id = req->request_id();
-  absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", req->request_id());
-  if (!district.ok()) {
-    v.AddFrom(district.status());
-  } else {
-    absl::StatusOr<AssigneeRef> from = AssigneeIn("from_assignee", req->from_assignee(), *district);
-    if (from.ok()) o.from = *from; else v.AddFrom(from.status());
-    if (req->has_to_assignee()) {
-      absl::StatusOr<AssigneeRef> to = AssigneeIn("to_assignee", req->to_assignee(), *district);
-      if (to.ok()) o.to = *to; else v.AddFrom(to.status());
-    }
-    if (o.from.has_value() && o.to.has_value() && *o.from == *o.to) {
-      v.Add("to_assignee", "must differ from from_assignee");
-    }
+  absl::StatusOr<Applied> a = ApplyOverride(
+      context, "Reassign", req->request_id(), &req->from_assignee(),
+      req->has_to_assignee() ? &req->to_assignee() : nullptr, req->reason(), req->force());
+  if (!a.ok()) return ToGrpcStatus(a.status());
+  if (a->reply.released.has_value()) {
+    ToProto(*a->reply.released, &a->request, true, resp->mutable_released());
   }
-  Reason(v, req->reason());
-  if (absl::Status s = v.ToStatus(); !s.ok()) return ToGrpcStatus(s);
-  if (absl::Status s = RequireDistrict(*p, *district); !s.ok()) return ToGrpcStatus(s);
-  o.reason = req->reason();
-  o.actor = p->token_id;
-  o.force = req->force();
-  absl::StatusOr<OverrideReply> r = s_.store->Apply(o, deadline);
-  if (!r.ok()) return ToGrpcStatus(r.status());
-  if (!o.to.has_value()) s_.dispatcher->NeedsRound(o.request_id);
-  absl::StatusOr<HelpRequest> request = s_.requests->Get(o.request_id, deadline);
-  if (!request.ok()) return ToGrpcStatus(request.status());
-  if (r->released.has_value()) ToProto(*r->released, &*request, true, resp->mutable_released());
-  if (r->assigned.has_value()) {
-    ToProto(*r->assigned, &*request, true, resp->mutable_assignment());
+  if (a->reply.assigned.has_value()) {
+    ToProto(*a->reply.assigned, &a->request, true, resp->mutable_assignment());
   }
   return grpc::Status::OK;
 }

@@ -45,6 +45,17 @@ class DispatchService final
                                                    const v1::WatchEventsRequest* req) override;
 
  private:
+  struct Applied {
+    OverrideReply reply;
+    HelpRequest request;
+  };
+  // AssignManually and Reassign: authorise, validate (`from` null for a manual
+  // assignment, `to` null for back to matching), apply, read the request back.
+  absl::StatusOr<Applied> ApplyOverride(grpc::ServerContext* context, absl::string_view method,
+                                        const std::string& request_id, const v1::Assignee* from,
+                                        const v1::Assignee* to, const std::string& reason,
+                                        bool force);
+
   const ServiceEnv* const env_;
   const DispatchServices s_;
 };
