@@ -424,5 +424,32 @@ TEST_F(DispatchE2ETest, MobilizeReachesEveryoneAndTheFirstNFillIt) {
   EXPECT_EQ(w.Get(resp.request_id()).state(), v1::ASSIGNED);
 }
 
+TEST(DispatchShutdownTest, OpenStreamsEndWithUnavailableAndTheServerExitsCleanly) {
+  TempDir dir;
+  Dispatchd server(dir.path() + "/var");
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+  DispatchWorld w(channel, server.admin_token(), "shutdowna");
+  std::string v = w.Volunteer(Where());
+  ASSERT_FALSE(v.empty());
+  v1::WatchOffersRequest offers_req;
+  offers_req.set_volunteer_id(v);
+  auto offers_ctx = Ctx(w.admin(), 60);
+  auto offers = w.Vol()->WatchOffers(offers_ctx.get(), offers_req);
+  v1::WatchEventsRequest events_req;
+  events_req.set_district("shutdowna");
+  auto events_ctx = Ctx(w.admin(), 60);
+  auto events = w.Dispatch()->WatchEvents(events_ctx.get(), events_req);
+  offers->WaitForInitialMetadata();  // Subscribed.
+  events->WaitForInitialMetadata();
+  EXPECT_EQ(server.Stop(), 0) << server.log();
+  v1::Offer o;
+  EXPECT_FALSE(offers->Read(&o));
+  EXPECT_EQ(offers->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  v1::Event e;
+  EXPECT_FALSE(events->Read(&e));
+  EXPECT_EQ(events->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 }  // namespace
 }  // namespace yiyuan::testing
