@@ -246,13 +246,19 @@ end
 
 local OPEN = {SUBMITTED = 1, OFFERED = 1, ASSIGNED = 1, EN_ROUTE = 1, IN_SERVICE = 1, ESCALATED = 1}
 
+-- True when a volunteer or unit already holds as many open assignments as it can.
+local function full(kind, id)
+  local f = redis.call('HMGET', who_key(kind, id), 'capacity', 'active_n')
+  return tonumber(f[2] or '0') >= tonumber(f[1] or '1')
+end
+
 -- Checks the hard constraints a volunteer or unit must meet to take new work; returns
 -- nil or the reason.
 local function unfit(kind, id)
-  local f = redis.call('HMGET', who_key(kind, id), 'id', 'duty', 'capacity', 'active_n', 'active')
+  local f = redis.call('HMGET', who_key(kind, id), 'id', 'duty', 'active')
   if not f[1] then return 'NOT_FOUND' end
   if kind == 'v' and f[2] ~= 'ON' then return 'not on duty' end
-  if kind == 'u' and f[5] ~= '1' then return 'unit inactive' end
-  if tonumber(f[4] or '0') >= tonumber(f[3] or '1') then return 'no capacity left' end
+  if kind == 'u' and f[3] ~= '1' then return 'unit inactive' end
+  if full(kind, id) then return 'no capacity left' end
   return nil
 end

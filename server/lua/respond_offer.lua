@@ -64,8 +64,10 @@ end
 if tonumber(r[3] or '0') >= tonumber(r[2] or '1') then
   return fail('FAILED_PRECONDITION', 'the offer was taken: the request is fully staffed')
 end
-local why = unfit(o.kind, o.to)
-if why == 'no capacity left' then
+-- Capacity whatever the duty status: an offer made before its volunteer went BUSY may
+-- still be accepted, but never beyond capacity. (Asking unfit() here would answer "not
+-- on duty" first for a BUSY volunteer and skip the capacity check.)
+if full(o.kind, o.to) then
   return fail('FAILED_PRECONDITION', 'no capacity left: finish or hand back an assignment first')
 end
 finish_offer(o, 'ACCEPTED', {by = who_answers})
