@@ -16,7 +16,11 @@ local rk = KEYS[1]
 if not fence_ok(ARGV[3]) then return fail('ABORTED', 'leader lease lost') end
 local r = redis.call('HMGET', rk, 'id', 'state', 'round', 'headcount', 'n_assigned')
 if not r[1] then return fail('NOT_FOUND', 'no such request') end
-if r[2] ~= 'SUBMITTED' and r[2] ~= 'OFFERED' and r[2] ~= 'ASSIGNED' then
+-- Every state in which a request may still be short of helpers (Dispatchable in
+-- dispatcher.cc): a request for three whose first helper is already on the way still
+-- needs offers for the other two, or it would stay due, and unstaffed, for ever.
+if r[2] ~= 'SUBMITTED' and r[2] ~= 'OFFERED' and r[2] ~= 'ASSIGNED' and r[2] ~= 'EN_ROUTE' and
+    r[2] ~= 'IN_SERVICE' then
   return fail('FAILED_PRECONDITION', 'the request is ' .. r[2])
 end
 local round, expected = tonumber(r[3] or '0'), tonumber(ARGV[5])
