@@ -1,5 +1,8 @@
 #include "clients/api_format.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -132,6 +135,24 @@ std::string Vulnerabilities(const v1::Resident& resident) {
   if (resident.high_age()) out.push_back("high age (80+)");
   if (resident.disabled()) out.push_back("disabled");
   return absl::StrJoin(out, ", ");
+}
+
+// Minutes of travel with one decimal, "4.2"; empty for 0.
+std::string TravelMinutes(int travel_time_s) {
+  return travel_time_s == 0 ? "" : absl::StrFormat("%.1f", travel_time_s / 60.0);
+}
+
+// A component's column title: its name in upper case, preferred_skill_fit shortened.
+std::string ComponentTitle(const std::string& name) {
+  if (name == "preferred_skill_fit") return "SKILL_FIT";
+  return absl::AsciiStrToUpper(name);
+}
+
+// An attribute value for a key=value list: quoted when it has spaces, '"' or '=' or is
+// empty.
+std::string AttributeValue(const std::string& value) {
+  if (!value.empty() && value.find_first_of(" \t\"=") == std::string::npos) return value;
+  return absl::StrCat("\"", absl::StrReplaceAll(value, {{"\"", "\\\""}}), "\"");
 }
 
 std::string Window(const v1::HelpRequest& request) {
@@ -477,6 +498,237 @@ std::vector<Field> PairingFields(const v1::Pairing& p) {
       {"notes", p.notes()},
       {"created", LocalTime(p.create_time_ms(), /*with_seconds=*/true)},
   };
+}
+
+absl::StatusOr<v1::Assignee> ParseAssignee(absl::string_view what, absl::string_view text) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": \"", text, "\": ", why, "; write v:VOLUNTEER_ID or u:UNIT_ID"));
+  };
+  std::pair<absl::string_view, absl::string_view> kind_id =
+      absl::StrSplit(text, absl::MaxSplits(':', 1));
+  if (!absl::StrContains(text, ':')) return bad("no kind");
+  const std::string kind = absl::AsciiStrToLower(absl::StripAsciiWhitespace(kind_id.first));
+  const absl::string_view id = absl::StripAsciiWhitespace(kind_id.second);
+  if (id.empty()) return bad("no id");
+  v1::Assignee out;
+  if (kind == "v" || kind == "volunteer") {
+    out.set_volunteer_id(std::string(id));
+  } else if (kind == "u" || kind == "unit") {
+    out.set_unit_id(std::string(id));
+  } else {
+    return bad(absl::StrCat("unknown kind \"", kind_id.first, "\""));
+  }
+  return out;
+}
+
+std::string AssigneeText(const v1::Assignee& a) {
+  switch (a.kind_case()) {
+    case v1::Assignee::kVolunteerId:
+      return absl::StrCat("v:", a.volunteer_id());
+    case v1::Assignee::kUnitId:
+      return absl::StrCat("u:", a.unit_id());
+    default:
+      return "";
+  }
+}
+
+std::string FormatAge(int64_t ms) {
+  const int64_t s = std::max<int64_t>(ms, 0) / 1000;
+  if (s < 60) return absl::StrCat(s, " s");
+  if (s < 3600) return absl::StrCat(s / 60, " min");
+  if (s < 86400) return absl::StrFormat("%d h %02d min", s / 3600, s % 3600 / 60);
+  return absl::StrCat(s / 86400, " d ", s % 86400 / 3600, " h");
+}
+
+std::string ExplainText(const v1::ExplainMatchResponse& e) {
+  std::string out = FormatFields({
+      {"request", e.request_id()},
+      {"urgency", EnumName(*v1::Urgency_descriptor(), e.urgency())},
+      {"state", EnumName(*v1::RequestState_descriptor(), e.state())},
+      {"searched radius", e.searched_radius_m() == 0 ? "" : FormatDistance(e.searched_radius_m())},
+      {"computed", LocalTime(e.compute_time_ms(), /*with_seconds=*/true)},
+  });
+  absl::StrAppend(&out, "\n");
+  if (e.candidates().empty()) {
+    absl::StrAppend(&out, "No eligible candidates.\n");
+  } else {
+    std::vector<std::string> header = {"RANK", "ID", "NAME", "DISTANCE", "TRAVEL", "COST"};
+    for (const v1::CostComponent& c : e.candidates(0).components()) {
+      header.push_back(ComponentTitle(c.name()));
+    }
+    header.push_back("OFFER");
+    std::vector<std::vector<std::string>> rows;
+    std::string why;
+    for (const v1::RankedCandidate& c : e.candidates()) {
+      std::vector<std::string> row = {absl::StrCat(c.rank()),
+                                      AssigneeText(c.assignee()),
+                                      c.name(),
+                                      FormatDistance(c.distance_m()),
+                                      TravelMinutes(c.travel_time_s()),
+                                      absl::StrFormat("%.2f", c.total_cost())};
+      std::vector<std::string> details;
+      for (const v1::CostComponent& part : c.components()) {
+        row.push_back(absl::StrFormat("%.2f", part.weighted()));
+        if (!part.detail().empty()) {
+          details.push_back(absl::StrCat(part.name(), " ", part.detail()));
+        }
+      }
+      row.resize(header.size() - 1);
+      row.push_back(EnumName(*v1::OfferState_descriptor(), c.offer_state()));
+      rows.push_back(std::move(row));
+      if (!details.empty()) {
+        absl::StrAppend(&why, "  ", c.rank(), " ", AssigneeText(c.assignee()), ": ",
+                        absl::StrJoin(details, "; "), "\n");
+      }
+    }
+    absl::StrAppend(&out, "Ranked (lower cost is better; travel in minutes):\n",
+                    FormatTable(header, rows));
+    if (!why.empty()) absl::StrAppend(&out, "\nWhy:\n", why);
+  }
+  if (!e.excluded().empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const v1::ExcludedCandidate& x : e.excluded()) {
+      rows.push_back({AssigneeText(x.assignee()), x.name(), FormatDistance(x.distance_m()),
+                      EnumName(*v1::ExclusionReason_descriptor(), x.reason()), x.detail()});
+    }
+    absl::StrAppend(&out, "\nExcluded (nearest first):\n",
+                    FormatTable({"ID", "NAME", "DISTANCE", "REASON", "DETAIL"}, rows));
+  }
+  return out;
+}
+
+std::string EscalationTable(const google::protobuf::RepeatedPtrField<v1::Escalation>& escalations,
+                            int64_t now_ms) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Escalation& e : escalations) {
+    const v1::HelpRequest& r = e.request();
+    rows.push_back(
+        {r.id(), EnumName(*v1::Urgency_descriptor(), r.urgency()),
+         EnumName(*v1::Category_descriptor(), r.category()), r.resident().community_id(),
+         ResidentSummary(r.resident()), EnumName(*v1::EscalationReason_descriptor(), e.reason()),
+         absl::StrCat(e.rounds()), absl::StrCat(e.declined()), absl::StrCat(e.expired()),
+         e.escalate_time_ms() == 0 ? "" : FormatAge(now_ms - e.escalate_time_ms()), e.detail()});
+  }
+  return FormatTable({"REQUEST", "URGENCY", "CATEGORY", "COMMUNITY", "RESIDENT", "REASON", "ROUNDS",
+                      "DECLINED", "EXPIRED", "WAITING", "DETAIL"},
+                     rows);
+}
+
+std::vector<Field> AssignmentFields(const v1::Assignment& a) {
+  const v1::Resident& resident = a.resident();
+  return {
+      {"request", a.request_id()},
+      {"assignee", AssigneeText(a.assignee())},
+      {"category", EnumName(*v1::Category_descriptor(), a.category())},
+      {"offer", a.offer_id()},
+      {"accepted", LocalTime(a.accept_time_ms(), /*with_seconds=*/true)},
+      {"assigned by", a.assigned_by()},
+      {"reason", a.assign_reason()},
+      {"progress", EnumName(*v1::ProgressKind_descriptor(), a.progress())},
+      {"progress time", LocalTime(a.progress_time_ms(), /*with_seconds=*/true)},
+      {"minutes served", NonZero(a.minutes_served())},
+      {"rating", NonZero(a.rating())},
+      {"notes", a.notes()},
+      {"points earned", NonZero(a.points_earned())},
+      {"points pending", NonZero(a.points_pending())},
+      {"released", LocalTime(a.release_time_ms(), /*with_seconds=*/true)},
+      {"resident", ResidentSummary(resident)},
+      {"address", resident.address()},
+      {"location", resident.has_location() ? LatLngText(resident.location()) : ""},
+      {"community", resident.community_id()},
+      {"needs", Vulnerabilities(resident)},
+  };
+}
+
+std::vector<Field> OfferFields(const v1::Offer& o) {
+  return {
+      {"offer", o.offer_id()},
+      {"state", EnumName(*v1::OfferState_descriptor(), o.state())},
+      {"request", o.request_id()},
+      {"offered to", AssigneeText(o.offered_to())},
+      {"urgency", EnumName(*v1::Urgency_descriptor(), o.urgency())},
+      {"category", EnumName(*v1::Category_descriptor(), o.category())},
+      {"community", o.community_id()},
+      {"compound", o.compound_id()},
+      {"distance", o.distance_m() == 0 ? "" : FormatDistance(o.distance_m())},
+      {"travel",
+       o.travel_time_s() == 0 ? "" : absl::StrCat(TravelMinutes(o.travel_time_s()), " min")},
+      {"summary", o.summary()},
+      {"required skills", absl::StrJoin(o.required_skills(), ", ")},
+      {"headcount", NonZero(o.headcount())},
+      {"round", NonZero(o.round())},
+      {"mobilization", o.mobilization_id()},
+      {"decline reason", EnumName(*v1::DeclineReason_descriptor(), o.decline_reason())},
+      {"made", LocalTime(o.create_time_ms(), /*with_seconds=*/true)},
+      {"expires", LocalTime(o.expire_time_ms(), /*with_seconds=*/true)},
+      {"state time", LocalTime(o.state_time_ms(), /*with_seconds=*/true)},
+  };
+}
+
+std::string OfferTable(const std::vector<v1::Offer>& offers, int64_t now_ms) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Offer& o : offers) {
+    std::string left = o.expire_time_ms() == 0        ? ""
+                       : o.expire_time_ms() <= now_ms ? "expired"
+                                                      : FormatAge(o.expire_time_ms() - now_ms);
+    rows.push_back({o.offer_id(), o.request_id(), EnumName(*v1::Urgency_descriptor(), o.urgency()),
+                    EnumName(*v1::Category_descriptor(), o.category()), o.community_id(),
+                    FormatDistance(o.distance_m()), TravelMinutes(o.travel_time_s()),
+                    NonZero(o.round()), left, o.summary()});
+  }
+  return FormatTable({"OFFER", "REQUEST", "URGENCY", "CATEGORY", "COMMUNITY", "DISTANCE", "TRAVEL",
+                      "ROUND", "EXPIRES_IN", "SUMMARY"},
+                     rows);
+}
+
+std::string OfferLine(const v1::Offer& o) {
+  const int64_t at = o.state_time_ms() != 0 ? o.state_time_ms() : o.create_time_ms();
+  std::string line = absl::StrFormat(
+      "%-19s  %-9s  %s  %s  %s  %s  %s", LocalTime(at, /*with_seconds=*/true),
+      EnumName(*v1::OfferState_descriptor(), o.state()), o.offer_id(), o.request_id(),
+      EnumName(*v1::Urgency_descriptor(), o.urgency()),
+      EnumName(*v1::Category_descriptor(), o.category()), FormatDistance(o.distance_m()));
+  if (o.state() == v1::OFFER_PENDING) {
+    if (o.expire_time_ms() != 0) {
+      absl::StrAppend(&line, "  expires ",
+                      absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(o.expire_time_ms()),
+                                       absl::LocalTimeZone()));
+    }
+    if (!o.summary().empty()) absl::StrAppend(&line, "  \"", o.summary(), "\"");
+  } else if (o.state() == v1::OFFER_DECLINED && o.decline_reason() != 0) {
+    absl::StrAppend(&line, "  ", EnumName(*v1::DeclineReason_descriptor(), o.decline_reason()));
+  }
+  return absl::StrReplaceAll(line, {{"\n", " "}, {"\r", " "}});
+}
+
+std::string EventLine(const v1::Event& e) {
+  std::string who;
+  if (!e.volunteer_id().empty()) who = absl::StrCat("v:", e.volunteer_id());
+  if (!e.unit_id().empty()) {
+    absl::StrAppend(&who, who.empty() ? "" : ",", "u:", e.unit_id());
+  }
+  std::vector<std::string> details;
+  if (!e.offer_id().empty()) details.push_back(absl::StrCat("offer=", e.offer_id()));
+  std::vector<std::pair<std::string, std::string>> attributes(e.attributes().begin(),
+                                                              e.attributes().end());
+  std::sort(attributes.begin(), attributes.end());
+  // The "type" attribute is the stored name of the type: shown only for a type this
+  // client does not know.
+  std::string type = EnumName(*v1::EventType_descriptor(), e.type());
+  for (const auto& [key, value] : attributes) {
+    if (key == "type") {
+      if (type.empty()) type = value;
+      continue;
+    }
+    details.push_back(absl::StrCat(key, "=", AttributeValue(value)));
+  }
+  std::string line = absl::StrFormat("%-19s  %-20s  %-12s  %-14s  %s",
+                                     LocalTime(e.time_ms(), /*with_seconds=*/true), type,
+                                     e.request_id(), who, absl::StrJoin(details, " "));
+  line.erase(line.find_last_not_of(' ') + 1);
+  absl::StrAppend(&line, "  [", e.event_id(), "]");
+  return absl::StrReplaceAll(line, {{"\n", " "}, {"\r", " "}});
 }
 
 }  // namespace yiyuan

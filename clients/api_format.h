@@ -11,6 +11,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "yiyuan/v1/admin.pb.h"
+#include "yiyuan/v1/dispatch.pb.h"
 #include "yiyuan/v1/intake.pb.h"
 #include "yiyuan/v1/unit.pb.h"
 #include "yiyuan/v1/volunteer.pb.h"
@@ -109,6 +110,59 @@ std::string NearbyTable(const google::protobuf::RepeatedPtrField<v1::NearbyCandi
 
 // A pairing as a "key: value" block; the resident as returned (masked for most roles).
 std::vector<Field> PairingFields(const v1::Pairing& pairing);
+
+// Parses `text` as a volunteer or unit: "v:ID" or "volunteer:ID", "u:ID" or "unit:ID"
+// (the kind in any case). INVALID_ARGUMENT naming `what` as given (e.g. "--from") when
+// the kind or the id is missing or the kind is neither.
+absl::StatusOr<v1::Assignee> ParseAssignee(absl::string_view what, absl::string_view text);
+
+// `assignee` the way ParseAssignee reads it: "v:wuxing-v1", "u:wuxing-van-3"; empty when
+// neither is set.
+std::string AssigneeText(const v1::Assignee& assignee);
+
+// A span of time for people, rounded down: "45 s", "12 min", "3 h 05 min", "2 d 4 h";
+// negative spans count as 0.
+std::string FormatAge(int64_t ms);
+
+// An ExplainMatch answer as text: a "key: value" block (request, urgency, state, radius
+// searched); the ranked candidates as a table — RANK, ID (AssigneeText), NAME, DISTANCE,
+// TRAVEL (minutes), COST, one column per cost component with its weighted value, named
+// after the component (TRAVEL_TIME, SKILL_FIT for preferred_skill_fit, CONTINUITY,
+// FAIRNESS, RELIABILITY, URGENCY), and OFFER (the state of an offer already made) —
+// followed by one "why" line per candidate with the components' details; then, when the
+// answer has any, the excluded candidates as a table: ID, NAME, DISTANCE, REASON, DETAIL.
+std::string ExplainText(const v1::ExplainMatchResponse& explanation);
+
+// The escalation queue as a table, most pressing first as returned: REQUEST, URGENCY,
+// CATEGORY, COMMUNITY, RESIDENT, REASON, ROUNDS, DECLINED, EXPIRED, WAITING (FormatAge of
+// now_ms - escalate_time_ms), DETAIL.
+std::string EscalationTable(const google::protobuf::RepeatedPtrField<v1::Escalation>& escalations,
+                            int64_t now_ms);
+
+// An assignment as a "key: value" block; the resident as returned (contact details only
+// for operators and the assignee while it is open).
+std::vector<Field> AssignmentFields(const v1::Assignment& assignment);
+
+// An offer as a "key: value" block.
+std::vector<Field> OfferFields(const v1::Offer& offer);
+
+// Offers as a table: OFFER, REQUEST, URGENCY, CATEGORY, COMMUNITY, DISTANCE, TRAVEL
+// (minutes), ROUND, EXPIRES_IN (FormatAge of expire_time_ms - now_ms; "expired" once
+// past), SUMMARY.
+std::string OfferTable(const std::vector<v1::Offer>& offers, int64_t now_ms);
+
+// One streamed offer message as one line, no '\n': local time of its state change,
+// STATE, offer id, request id, urgency, category, distance, then per state: pending —
+// "expires HH:MM:SS" and the summary; declined — the reason.
+std::string OfferLine(const v1::Offer& offer);
+
+// One event as one line, no '\n': local time (with seconds), TYPE (for a type this client
+// does not know, the "type" attribute), request id, who (AssigneeText of the volunteer or
+// unit), "offer=ID" and the other attributes as key=value sorted by key (values with
+// spaces quoted), and the event id in brackets, e.g.
+// "2024-06-10 14:03:12  OFFER_MADE  wuxing-12  v:wuxing-v1  offer=wuxing-12-o1 round=1
+// [1718000592000-0]". Columns are padded to fixed widths so that lines mostly align.
+std::string EventLine(const v1::Event& event);
 
 }  // namespace yiyuan
 

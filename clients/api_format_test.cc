@@ -342,5 +342,232 @@ TEST(PairingFieldsTest, ShowsResidentAsReturnedAndRecurrence) {
             "recurrence: MONTHLY\n");
 }
 
+TEST(ParseAssigneeTest, ReadsVolunteersAndUnitsByKind) {
+  absl::StatusOr<v1::Assignee> v = ParseAssignee("--from", "v:wuxing-v1");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->volunteer_id(), "wuxing-v1");
+  absl::StatusOr<v1::Assignee> u = ParseAssignee("--to", "Unit:wuxing-van-3");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->unit_id(), "wuxing-van-3");
+  EXPECT_EQ(ParseAssignee("--to", "volunteer: wuxing-v2")->volunteer_id(), "wuxing-v2");
+  EXPECT_EQ(AssigneeText(*v), "v:wuxing-v1");
+  EXPECT_EQ(AssigneeText(*u), "u:wuxing-van-3");
+  EXPECT_EQ(AssigneeText(v1::Assignee()), "");
+}
+
+TEST(ParseAssigneeTest, NamesWhatWasTypedAndTheFix) {
+  EXPECT_EQ(ParseAssignee("--from", "wuxing-v1").status().message(),
+            "--from: \"wuxing-v1\": no kind; write v:VOLUNTEER_ID or u:UNIT_ID");
+  EXPECT_EQ(ParseAssignee("--from", "v:").status().message(),
+            "--from: \"v:\": no id; write v:VOLUNTEER_ID or u:UNIT_ID");
+  EXPECT_EQ(ParseAssignee("--to", "x:wuxing-v1").status().message(),
+            "--to: \"x:wuxing-v1\": unknown kind \"x\"; write v:VOLUNTEER_ID or u:UNIT_ID");
+}
+
+TEST(ParseEnumTest, ReadsDispatchEnumsWithoutTheirPrefix) {
+  EXPECT_EQ(*ParseEnumValue("progress", "en-route", *v1::ProgressKind_descriptor()),
+            v1::PROGRESS_EN_ROUTE);
+  EXPECT_EQ(*ParseEnumValue("progress", "no-show", *v1::ProgressKind_descriptor()),
+            v1::PROGRESS_NO_SHOW);
+  EXPECT_EQ(*ParseEnumValue("answer", "Accept", *v1::OfferResponse_descriptor()),
+            v1::RESPONSE_ACCEPT);
+  EXPECT_EQ(*ParseEnum("reason", "busy", *v1::DeclineReason_descriptor()), v1::DECLINE_BUSY);
+  absl::StatusOr<std::vector<int>> types =
+      ParseEnumList("types", "offer_made,offer-accepted", *v1::EventType_descriptor());
+  ASSERT_TRUE(types.ok()) << types.status();
+  EXPECT_EQ(*types, (std::vector<int>{v1::EVENT_OFFER_MADE, v1::EVENT_OFFER_ACCEPTED}));
+  EXPECT_EQ(ParseEnumValue("progress", "done", *v1::ProgressKind_descriptor()).status().message(),
+            "progress: unknown value \"done\"; valid: en_route, arrived, completed, rated, "
+            "no_show");
+}
+
+TEST(FormatAgeTest, RoundsDownToTheLargestUsefulUnit) {
+  EXPECT_EQ(FormatAge(-5000), "0 s");
+  EXPECT_EQ(FormatAge(45999), "45 s");
+  EXPECT_EQ(FormatAge(12 * 60000 + 59000), "12 min");
+  EXPECT_EQ(FormatAge(3 * 3600000 + 5 * 60000), "3 h 05 min");
+  EXPECT_EQ(FormatAge(2 * 86400000LL + 4 * 3600000 + 59 * 60000), "2 d 4 h");
+}
+
+v1::CostComponent* AddComponent(v1::RankedCandidate* c, const std::string& name, double weighted,
+                                const std::string& detail = "") {
+  v1::CostComponent* part = c->add_components();
+  part->set_name(name);
+  part->set_weighted(weighted);
+  part->set_detail(detail);
+  return part;
+}
+
+TEST(ExplainTextTest, RanksWithEveryComponentThenWhyThenExcluded) {
+  v1::ExplainMatchResponse e;
+  e.set_request_id("wuxing-12");
+  e.set_urgency(v1::CRISIS);
+  e.set_state(v1::OFFERED);
+  e.set_searched_radius_m(2000);
+  v1::RankedCandidate* c = e.add_candidates();
+  c->set_rank(1);
+  c->mutable_assignee()->set_volunteer_id("wuxing-v1");
+  c->set_name("沈爱英");
+  c->set_distance_m(220);
+  c->set_travel_time_s(204);
+  c->set_total_cost(10.2);
+  c->set_offer_state(v1::OFFER_PENDING);
+  AddComponent(c, "travel_time", 3.4, "220 m, about 3 min");
+  AddComponent(c, "preferred_skill_fit", 0);
+  AddComponent(c, "continuity", 0, "paired volunteer");
+  AddComponent(c, "fairness", 1.5);
+  AddComponent(c, "reliability", 2.5);
+  AddComponent(c, "urgency", 2.8);
+  v1::ExcludedCandidate* x = e.add_excluded();
+  x->mutable_assignee()->set_unit_id("wuxing-van-1");
+  x->set_name("Van 1");
+  x->set_distance_m(450);
+  x->set_reason(v1::EXCLUDED_MISSING_SKILL);
+  x->set_detail("missing skill: driver");
+  EXPECT_EQ(ExplainText(e),
+            "request:         wuxing-12\n"
+            "urgency:         CRISIS\n"
+            "state:           OFFERED\n"
+            "searched radius: 2.00 km\n"
+            "\n"
+            "Ranked (lower cost is better; travel in minutes):\n"
+            "RANK  ID           NAME    DISTANCE  TRAVEL  COST   TRAVEL_TIME  SKILL_FIT  "
+            "CONTINUITY  FAIRNESS  RELIABILITY  URGENCY  OFFER\n"
+            "1     v:wuxing-v1  沈爱英  220.0 m   3.4     10.20  3.40         0.00       "
+            "0.00        1.50      2.50         2.80     PENDING\n"
+            "\n"
+            "Why:\n"
+            "  1 v:wuxing-v1: travel_time 220 m, about 3 min; continuity paired volunteer\n"
+            "\n"
+            "Excluded (nearest first):\n"
+            "ID              NAME   DISTANCE  REASON         DETAIL\n"
+            "u:wuxing-van-1  Van 1  450.0 m   MISSING_SKILL  missing skill: driver\n");
+}
+
+TEST(ExplainTextTest, SaysSoWhenNobodyIsEligible) {
+  v1::ExplainMatchResponse e;
+  e.set_request_id("wuxing-13");
+  e.set_urgency(v1::URGENT);
+  e.set_state(v1::ESCALATED);
+  EXPECT_EQ(ExplainText(e),
+            "request: wuxing-13\n"
+            "urgency: URGENT\n"
+            "state:   ESCALATED\n"
+            "\n"
+            "No eligible candidates.\n");
+}
+
+TEST(EscalationTableTest, ShowsReasonCountsAndHowLongItWaited) {
+  google::protobuf::RepeatedPtrField<v1::Escalation> escalations;
+  v1::Escalation* e = escalations.Add();
+  e->mutable_request()->set_id("wuxing-12");
+  e->mutable_request()->set_urgency(v1::CRISIS);
+  e->mutable_request()->set_category(v1::ESCORT);
+  e->mutable_request()->mutable_resident()->set_community_id("wx-aiguo");
+  e->mutable_request()->mutable_resident()->set_name("李梅");
+  e->set_reason(v1::ESCALATION_ROUNDS_EXHAUSTED);
+  e->set_rounds(4);
+  e->set_declined(2);
+  e->set_expired(10);
+  e->set_escalate_time_ms(1000000);
+  e->set_detail("4 rounds without an acceptance");
+  EXPECT_EQ(EscalationTable(escalations, 1000000 + 7 * 60000),
+            "REQUEST    URGENCY  CATEGORY  COMMUNITY  RESIDENT  REASON            ROUNDS  "
+            "DECLINED  EXPIRED  WAITING  DETAIL\n"
+            "wuxing-12  CRISIS   ESCORT    wx-aiguo   李梅      ROUNDS_EXHAUSTED  4       "
+            "2         10       7 min    4 rounds without an acceptance\n");
+}
+
+TEST(AssignmentFieldsTest, ShowsWhoHowAndProgress) {
+  v1::Assignment a;
+  a.set_request_id("wuxing-12");
+  a.mutable_assignee()->set_volunteer_id("wuxing-v1");
+  a.set_category(v1::ESCORT);
+  a.set_assigned_by("f8ff2d8082ef");
+  a.set_assign_reason("called her directly");
+  a.set_progress(v1::PROGRESS_COMPLETED);
+  a.set_minutes_served(45);
+  a.set_rating(5);
+  a.mutable_resident()->set_name("李梅");
+  a.mutable_resident()->set_phone("13905721111");
+  EXPECT_EQ(FormatFields(AssignmentFields(a)),
+            "request:        wuxing-12\n"
+            "assignee:       v:wuxing-v1\n"
+            "category:       ESCORT\n"
+            "assigned by:    f8ff2d8082ef\n"
+            "reason:         called her directly\n"
+            "progress:       COMPLETED\n"
+            "minutes served: 45\n"
+            "rating:         5\n"
+            "resident:       李梅 13905721111\n");
+}
+
+TEST(OfferTableTest, ShowsTimeLeftAndExpired) {
+  std::vector<v1::Offer> offers(2);
+  offers[0].set_offer_id("wuxing-12-o1");
+  offers[0].set_request_id("wuxing-12");
+  offers[0].set_urgency(v1::CRISIS);
+  offers[0].set_category(v1::ESCORT);
+  offers[0].set_community_id("wx-aiguo");
+  offers[0].set_distance_m(220);
+  offers[0].set_travel_time_s(204);
+  offers[0].set_round(1);
+  offers[0].set_expire_time_ms(100000);
+  offers[0].set_summary("Needs escort to hospital now");
+  offers[1] = offers[0];
+  offers[1].set_offer_id("wuxing-12-o2");
+  offers[1].set_expire_time_ms(50000);
+  EXPECT_EQ(OfferTable(offers, 55000),
+            "OFFER         REQUEST    URGENCY  CATEGORY  COMMUNITY  DISTANCE  TRAVEL  ROUND  "
+            "EXPIRES_IN  SUMMARY\n"
+            "wuxing-12-o1  wuxing-12  CRISIS   ESCORT    wx-aiguo   220.0 m   3.4     1      "
+            "45 s        Needs escort to hospital now\n"
+            "wuxing-12-o2  wuxing-12  CRISIS   ESCORT    wx-aiguo   220.0 m   3.4     1      "
+            "expired     Needs escort to hospital now\n");
+}
+
+TEST(OfferLineTest, OneLinePerChangeWithTheDeclineReason) {
+  v1::Offer o;
+  o.set_offer_id("wuxing-12-o1");
+  o.set_request_id("wuxing-12");
+  o.set_urgency(v1::URGENT);
+  o.set_category(v1::REPAIR);
+  o.set_distance_m(1250);
+  o.set_state(v1::OFFER_DECLINED);
+  o.set_decline_reason(v1::DECLINE_BUSY);
+  o.set_state_time_ms(1718000592000);
+  EXPECT_EQ(OfferLine(o), absl::StrCat(LocalTime(1718000592000, true),
+                                       "  DECLINED   wuxing-12-o1  wuxing-12  URGENT  REPAIR  "
+                                       "1.25 km  BUSY"));
+}
+
+TEST(EventLineTest, SortsAttributesQuotesSpacesAndEndsWithTheId) {
+  v1::Event e;
+  e.set_event_id("1718000592000-0");
+  e.set_type(v1::EVENT_OFFER_DECLINED);
+  e.set_request_id("wuxing-12");
+  e.set_volunteer_id("wuxing-v1");
+  e.set_offer_id("wuxing-12-o1");
+  e.set_time_ms(1718000592000);
+  (*e.mutable_attributes())["reason"] = "DECLINE_BUSY";
+  (*e.mutable_attributes())["note"] = "at work until 6";
+  (*e.mutable_attributes())["type"] = "offer.declined";
+  EXPECT_EQ(EventLine(e), absl::StrCat(LocalTime(1718000592000, true),
+                                       "  OFFER_DECLINED        wuxing-12     v:wuxing-v1     "
+                                       "offer=wuxing-12-o1 note=\"at work until 6\" "
+                                       "reason=DECLINE_BUSY  [1718000592000-0]"));
+  v1::Event bare;
+  bare.set_event_id("1718000592001-0");
+  bare.set_type(v1::EVENT_DUTY_CHANGED);
+  bare.set_time_ms(1718000592001);
+  EXPECT_EQ(EventLine(bare),
+            absl::StrCat(LocalTime(1718000592001, true), "  DUTY_CHANGED  [1718000592001-0]"));
+  v1::Event unknown = bare;
+  unknown.set_type(v1::EVENT_TYPE_UNSPECIFIED);
+  (*unknown.mutable_attributes())["type"] = "shift.swapped";
+  EXPECT_EQ(EventLine(unknown),
+            absl::StrCat(LocalTime(1718000592001, true), "  shift.swapped  [1718000592001-0]"));
+}
+
 }  // namespace
 }  // namespace yiyuan
