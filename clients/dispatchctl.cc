@@ -9,14 +9,18 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
@@ -32,6 +36,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "clients/api_format.h"
@@ -42,6 +48,7 @@
 #include "google/rpc/status.pb.h"
 #include "server/flag_names.h"
 #include "yiyuan/v1/admin.grpc.pb.h"
+#include "yiyuan/v1/dispatch.grpc.pb.h"
 #include "yiyuan/v1/intake.grpc.pb.h"
 #include "yiyuan/v1/unit.grpc.pb.h"
 #include "yiyuan/v1/volunteer.grpc.pb.h"
@@ -91,7 +98,7 @@ ABSL_FLAG(std::string, state, "", "comma list of states");
 ABSL_FLAG(int, page_size, 0, "results per page, at most 500 (default 50)");
 ABSL_FLAG(std::string, page_token, "", "continue from a previous page");
 ABSL_FLAG(bool, all, false, "follow page tokens to the last page");
-ABSL_FLAG(std::string, reason, "", "why it is cancelled (required)");
+ABSL_FLAG(std::string, reason, "", "why, 1..500 characters (required; kept in the audit trail)");
 ABSL_FLAG(std::string, role, "", "what the token may do (required)");
 ABSL_FLAG(std::string, kiosk, "", "the kiosk a kiosk token is limited to");
 ABSL_FLAG(std::string, volunteer, "", "the volunteer a volunteer_app token is bound to");
@@ -129,6 +136,30 @@ ABSL_FLAG(bool, active, false, "the unit can be dispatched");
 ABSL_FLAG(bool, inactive, false, "the unit cannot be dispatched (never offered work)");
 ABSL_FLAG(std::string, recurrence, "", "how often the volunteer visits");
 ABSL_FLAG(std::string, notes, "", "free text, up to 1000 characters");
+
+// Dispatch: explanations, overrides, escalations, mobilisation, events, offers, progress.
+ABSL_FLAG(bool, excluded, false, "also list the candidates left out, and why");
+ABSL_FLAG(std::string, unit, "", "a unit (station, van or team) id");
+ABSL_FLAG(std::string, from, "", "the current assignee to release: v:VOLUNTEER_ID or u:UNIT_ID");
+ABSL_FLAG(std::string, to, "",
+          "the new assignee: v:VOLUNTEER_ID or u:UNIT_ID (default: back to matching, without "
+          "--from)");
+ABSL_FLAG(bool, force, false,
+          "skip the assignee's hard-constraint checks (duty, capacity, skills)");
+ABSL_FLAG(std::string, key, "",
+          "idempotency key, 8..64 of [A-Za-z0-9_-] (default: a new random key)");
+ABSL_FLAG(int, needed, 0, "how many volunteers are needed, 1..10000 (required)");
+ABSL_FLAG(int, ttl_s, 0, "offer lifetime in seconds, 60..86400 (default 1800)");
+ABSL_FLAG(std::string, after, "",
+          "resume after this event id (\"0\": from the oldest kept; default: from now)");
+ABSL_FLAG(std::string, types, "", "comma list of event types (default: all)");
+ABSL_FLAG(std::string, request, "", "only events of this request");
+ABSL_FLAG(int, max, 0, "stop after this many messages (default: no limit)");
+ABSL_FLAG(int, idle_ms, 0,
+          "stop once nothing has arrived for this many milliseconds (default: never)");
+ABSL_FLAG(bool, follow, false, "keep streaming: every new offer and every change, until Ctrl-C");
+ABSL_FLAG(int, minutes, 0, "minutes of service, 1..1440 (required for completed)");
+ABSL_FLAG(int, rating, 0, "the resident's rating, 1..5 (required for rated)");
 
 namespace yiyuan {
 namespace {
@@ -204,12 +235,14 @@ class Session {
         intake_(v1::IntakeService::NewStub(channel_)),
         volunteer_(v1::VolunteerService::NewStub(channel_)),
         unit_(v1::UnitService::NewStub(channel_)),
-        admin_(v1::AdminService::NewStub(channel_)) {}
+        admin_(v1::AdminService::NewStub(channel_)),
+        dispatch_(v1::DispatchService::NewStub(channel_)) {}
 
   v1::IntakeService::Stub& intake() { return *intake_; }
   v1::VolunteerService::Stub& volunteer() { return *volunteer_; }
   v1::UnitService::Stub& unit() { return *unit_; }
   v1::AdminService::Stub& admin() { return *admin_; }
+  v1::DispatchService::Stub& dispatch() { return *dispatch_; }
 
   // A context for one call, with the bearer token and the deadline set.
   std::unique_ptr<grpc::ClientContext> NewCall() const {
@@ -217,6 +250,23 @@ class Session {
     context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
     context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
     return context;
+  }
+
+  // A context for a server stream: the bearer token and no deadline (it runs until the
+  // caller cancels it).
+  std::unique_ptr<grpc::ClientContext> NewStreamCall() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    return context;
+  }
+
+  // Waits up to --timeout-ms for the channel to connect. OK, or UNAVAILABLE.
+  grpc::Status WaitForConnected() const {
+    if (channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout_))) {
+      return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        absl::StrCat("cannot connect to ", address_));
   }
 
   // Reports a failed call on stderr: "dispatchctl: CODE: message", one line per field
@@ -274,6 +324,7 @@ class Session {
   std::unique_ptr<v1::VolunteerService::Stub> volunteer_;
   std::unique_ptr<v1::UnitService::Stub> unit_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::DispatchService::Stub> dispatch_;
 };
 
 // Connects as the global flags say. Fails (a usage error) when no token can be found.
@@ -974,6 +1025,522 @@ int RunPair(Session& session, const Args&) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Dispatch: explanations, operator overrides, escalations, mobilisation
+
+// --volunteer or --unit: the assignee they name; unset when neither is given, a usage
+// error when both are.
+absl::StatusOr<absl::optional<v1::Assignee>> AssigneeFromFlags() {
+  const std::string volunteer = absl::GetFlag(FLAGS_volunteer);
+  const std::string unit = absl::GetFlag(FLAGS_unit);
+  if (!volunteer.empty() && !unit.empty()) {
+    return absl::InvalidArgumentError("give one of --volunteer and --unit");
+  }
+  if (volunteer.empty() && unit.empty()) return absl::nullopt;
+  v1::Assignee out;
+  if (!volunteer.empty()) out.set_volunteer_id(volunteer);
+  if (!unit.empty()) out.set_unit_id(unit);
+  return out;
+}
+
+int PrintAssignment(absl::string_view outcome, const v1::Assignment& assignment) {
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(assignment);
+  Print(absl::StrCat(outcome, "\n\n", FormatFields(AssignmentFields(assignment))));
+  return kExitOk;
+}
+
+int RunExplain(Session& session, const Args& args) {
+  v1::ExplainMatchRequest request;
+  request.set_request_id(args.operands[0]);
+  request.set_limit(absl::GetFlag(FLAGS_limit));
+  request.set_include_excluded(absl::GetFlag(FLAGS_excluded));
+  v1::ExplainMatchResponse response;
+  grpc::Status status =
+      session.dispatch().ExplainMatch(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(ExplainText(response));
+  return kExitOk;
+}
+
+int RunAssign(Session& session, const Args& args) {
+  absl::StatusOr<absl::optional<v1::Assignee>> assignee = AssigneeFromFlags();
+  if (!assignee.ok()) return UsageError(assignee.status().message());
+  if (!assignee->has_value()) return UsageError("assign needs --volunteer=ID or --unit=ID");
+  v1::AssignManuallyRequest request;
+  request.set_request_id(args.operands[0]);
+  *request.mutable_assignee() = **assignee;
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (request.reason().empty()) return UsageError("assign needs --reason=TEXT (it is audited)");
+  request.set_force(absl::GetFlag(FLAGS_force));
+  v1::Assignment response;
+  grpc::Status status =
+      session.dispatch().AssignManually(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintAssignment(
+      absl::StrCat("assigned ", AssigneeText(response.assignee()), " to ", response.request_id()),
+      response);
+}
+
+int RunReassign(Session& session, const Args& args) {
+  if (absl::GetFlag(FLAGS_from).empty()) {
+    return UsageError("reassign needs --from=v:VOLUNTEER_ID or --from=u:UNIT_ID");
+  }
+  absl::StatusOr<v1::Assignee> from = ParseAssignee("--from", absl::GetFlag(FLAGS_from));
+  if (!from.ok()) return UsageError(from.status().message());
+  v1::ReassignRequest request;
+  request.set_request_id(args.operands[0]);
+  *request.mutable_from_assignee() = *from;
+  if (!absl::GetFlag(FLAGS_to).empty()) {
+    absl::StatusOr<v1::Assignee> to = ParseAssignee("--to", absl::GetFlag(FLAGS_to));
+    if (!to.ok()) return UsageError(to.status().message());
+    *request.mutable_to_assignee() = *to;
+  }
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (request.reason().empty()) return UsageError("reassign needs --reason=TEXT (it is audited)");
+  request.set_force(absl::GetFlag(FLAGS_force));
+  v1::ReassignResponse response;
+  grpc::Status status = session.dispatch().Reassign(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  std::string out = absl::StrCat("released ", AssigneeText(request.from_assignee()), " from ",
+                                 request.request_id(), "\n");
+  if (response.has_assignment()) {
+    absl::StrAppend(&out, "assigned ", AssigneeText(response.assignment().assignee()), "\n\n",
+                    FormatFields(AssignmentFields(response.assignment())));
+  } else {
+    absl::StrAppend(&out, "back to matching (", AssigneeText(request.from_assignee()),
+                    " is left out)\n");
+  }
+  Print(out);
+  return kExitOk;
+}
+
+int RunEscalations(Session& session, const Args&) {
+  v1::ListEscalationsRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  v1::ListEscalationsResponse result;
+  grpc::Status status = ListPages(
+      [&](const v1::ListEscalationsRequest& page_request, v1::ListEscalationsResponse* page) {
+        return session.dispatch().ListEscalations(session.NewCall().get(), page_request, page);
+      },
+      request, absl::GetFlag(FLAGS_all), &result);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(result);
+  Print(result.escalations_size() == 0
+            ? "No escalations.\n"
+            : EscalationTable(result.escalations(), absl::ToUnixMillis(absl::Now())));
+  PrintMore(result.next_page_token());
+  return kExitOk;
+}
+
+absl::StatusOr<v1::MobilizeRequest> MobilizeFromFlags() {
+  absl::StatusOr<int> category =
+      ParseEnum("category", absl::GetFlag(FLAGS_category), *v1::Category_descriptor());
+  if (!category.ok()) return category.status();
+  absl::StatusOr<std::vector<int>> certificates = ParseEnumList(
+      "certificates", absl::GetFlag(FLAGS_certificates), *v1::Certificate_descriptor());
+  if (!certificates.ok()) return certificates.status();
+  absl::StatusOr<absl::optional<v1::LatLng>> center = LocationFromFlags();
+  if (!center.ok()) return center.status();
+  std::string key = absl::GetFlag(FLAGS_key);
+  if (key.empty()) {
+    absl::StatusOr<std::string> random = RandomRequestId();
+    if (!random.ok()) return random.status();
+    key = *random;
+  }
+  v1::MobilizeRequest out;
+  out.set_idempotency_key(key);
+  out.set_district(absl::GetFlag(FLAGS_district));
+  if (center->has_value()) *out.mutable_center() = **center;
+  out.set_radius_m(absl::GetFlag(FLAGS_radius_m));
+  out.set_category(static_cast<v1::Category>(*category));
+  out.set_description(absl::GetFlag(FLAGS_description));
+  out.set_needed(absl::GetFlag(FLAGS_needed));
+  for (std::string& s : SplitList(absl::GetFlag(FLAGS_skills))) {
+    out.add_required_skills(std::move(s));
+  }
+  for (int c : *certificates) out.add_required_certificates(static_cast<v1::Certificate>(c));
+  out.set_ttl_s(absl::GetFlag(FLAGS_ttl_s));
+  return out;
+}
+
+int RunMobilize(Session& session, const Args&) {
+  absl::StatusOr<v1::MobilizeRequest> request = MobilizeFromFlags();
+  if (!request.ok()) return UsageError(request.status().message());
+  v1::MobilizeResponse response;
+  grpc::Status status = session.dispatch().Mobilize(session.NewCall().get(), *request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  std::string outcome =
+      response.replayed()
+          ? absl::StrCat("replayed: key ", request->idempotency_key(),
+                         " was used before with this same body; this is what it returned then")
+          : absl::StrCat("mobilised ", response.mobilization_id());
+  Print(absl::StrCat(
+      outcome, "\n\n",
+      FormatFields({{"mobilization", response.mobilization_id()},
+                    {"request", response.request_id()},
+                    {"volunteers reached", absl::StrCat(response.volunteers_reached())},
+                    {"needed", absl::StrCat(request->needed())},
+                    {"offers expire", LocalTime(response.expire_time_ms(), true)},
+                    {"key", request->idempotency_key()}})));
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------
+// Following server streams (watch, offers)
+
+// Set by SIGINT and SIGTERM while a stream is followed.
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void OnInterrupt(int) { g_interrupted = 1; }
+
+// Ends a followed stream on Ctrl-C (SIGINT) or SIGTERM, or once nothing has arrived for
+// `idle`: cancels the call attached at the time, and every call attached afterwards.
+// Installs its signal handlers for its lifetime. Thread-safe.
+class StreamWatchdog {
+ public:
+  explicit StreamWatchdog(absl::Duration idle) : idle_(idle), last_(absl::Now()) {
+    struct sigaction action = {};
+    action.sa_handler = OnInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~StreamWatchdog() {
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+    }
+    thread_.join();
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StreamWatchdog(const StreamWatchdog&) = delete;
+  StreamWatchdog& operator=(const StreamWatchdog&) = delete;
+
+  // `call` is being read now (until Detach()); it must outlive that.
+  void Attach(grpc::ClientContext* call) {
+    absl::MutexLock lock(&mu_);
+    call_ = call;
+    if (!stop_reason_.empty()) call->TryCancel();
+  }
+  void Detach() {
+    absl::MutexLock lock(&mu_);
+    call_ = nullptr;
+  }
+  // A message arrived.
+  void Touch() {
+    absl::MutexLock lock(&mu_);
+    last_ = absl::Now();
+  }
+  // Why the stream was ended: "interrupted", "idle", or empty while it goes on.
+  std::string stop_reason() const {
+    absl::MutexLock lock(&mu_);
+    return stop_reason_;
+  }
+  // Waits `d`, or less if the stream is ended meanwhile. True when it waited it all.
+  bool Sleep(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](StreamWatchdog* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+                               return !w->stop_reason_.empty();
+                             },
+                             this),
+                         d);
+    return stop_reason_.empty();
+  }
+
+ private:
+  void Run() {
+    absl::MutexLock lock(&mu_);
+    while (!done_) {
+      if (stop_reason_.empty()) {
+        if (g_interrupted) {
+          stop_reason_ = "interrupted";
+        } else if (absl::Now() - last_ >= idle_) {
+          stop_reason_ = "idle";
+        }
+        if (!stop_reason_.empty() && call_ != nullptr) call_->TryCancel();
+      }
+      // Signals cannot wake a mutex wait, so poll: 100 ms is quick enough for Ctrl-C.
+      mu_.AwaitWithTimeout(absl::Condition(&done_), absl::Milliseconds(100));
+    }
+  }
+
+  const absl::Duration idle_;
+  struct sigaction old_int_ = {};
+  struct sigaction old_term_ = {};
+  mutable absl::Mutex mu_;
+  absl::Time last_ ABSL_GUARDED_BY(mu_);
+  grpc::ClientContext* call_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::string stop_reason_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// When a followed stream stops by itself.
+struct FollowLimits {
+  int max = 0;                                     // After this many messages; 0: never.
+  absl::Duration idle = absl::InfiniteDuration();  // After this long without one.
+};
+
+// --max and --idle-ms; `default_idle` when --idle-ms is not given.
+absl::StatusOr<FollowLimits> LimitsFromFlags(const Args& args, absl::Duration default_idle) {
+  FollowLimits out;
+  out.max = absl::GetFlag(FLAGS_max);
+  if (out.max < 0) return absl::InvalidArgumentError("--max must be 0 or more");
+  const int idle_ms = absl::GetFlag(FLAGS_idle_ms);
+  if (idle_ms < 0) return absl::InvalidArgumentError("--idle-ms must be 0 or more");
+  out.idle = !args.Given("idle-ms") ? default_idle
+             : idle_ms == 0         ? absl::InfiniteDuration()
+                                    : absl::Milliseconds(idle_ms);
+  return out;
+}
+
+// Follows a server stream. `open` starts the call on the context it is given, resuming
+// after what `on_message` has seen; `on_message` handles each message and returns false
+// to stop. When the stream ends with UNAVAILABLE or CANCELLED by the server (dispatchd
+// restarting, Redis away) it reconnects by itself, waiting 0.25 s, then twice as long
+// each time up to 5 s. Stops
+// after `limits`, on Ctrl-C, or when `on_message` says so; `resume_hint` (e.g. "--after=ID")
+// is then printed on stderr after a Ctrl-C. Returns the exit status.
+template <typename Msg>
+int Follow(
+    Session& session, const FollowLimits& limits,
+    const std::function<std::unique_ptr<grpc::ClientReader<Msg>>(grpc::ClientContext*)>& open,
+    const std::function<bool(const Msg&)>& on_message,
+    const std::function<std::string()>& resume_hint) {
+  if (grpc::Status s = session.WaitForConnected(); !s.ok()) return session.Fail(s);
+  StreamWatchdog watchdog(limits.idle);
+  int received = 0;
+  bool stop = false;
+  const absl::Duration kFirstBackoff = absl::Milliseconds(250);
+  absl::Duration backoff = kFirstBackoff;
+  while (true) {
+    std::unique_ptr<grpc::ClientContext> call = session.NewStreamCall();
+    watchdog.Attach(call.get());
+    std::unique_ptr<grpc::ClientReader<Msg>> reader = open(call.get());
+    Msg message;
+    while (!stop && reader->Read(&message)) {
+      watchdog.Touch();
+      backoff = kFirstBackoff;
+      ++received;
+      stop = !on_message(message) || (limits.max > 0 && received >= limits.max);
+    }
+    if (stop) call->TryCancel();
+    grpc::Status status = reader->Finish();
+    watchdog.Detach();
+    if (stop) return kExitOk;
+    const std::string why = watchdog.stop_reason();
+    if (!why.empty()) {
+      std::string hint = resume_hint();
+      if (why == "interrupted" && !hint.empty()) {
+        std::fprintf(stderr, "dispatchctl: stopped; resume with %s\n", hint.c_str());
+      }
+      return kExitOk;
+    }
+    if (status.ok()) return kExitOk;
+    // A server shutting down ends its streams with UNAVAILABLE, or cancels them once its
+    // drain time is over (we cancelled nothing ourselves here).
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        status.error_code() != grpc::StatusCode::CANCELLED) {
+      return session.Fail(status);
+    }
+    if (backoff == kFirstBackoff) {
+      std::fprintf(
+          stderr, "dispatchctl: stream ended: %s: %s; reconnecting\n",
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
+          status.error_message().c_str());
+    } else {
+      std::fprintf(stderr, "dispatchctl: still cannot reconnect; next try in %s\n",
+                   absl::FormatDuration(backoff).c_str());
+    }
+    if (!watchdog.Sleep(backoff)) return kExitOk;
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+// `message` as JSON on one line (JSON Lines, for streams).
+void PrintJsonLine(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
+    json = "{}";
+  }
+  Print(absl::StrCat(json, "\n"));
+}
+
+void PrintLineNow(absl::string_view line) {
+  Print(absl::StrCat(line, "\n"));
+  std::fflush(stdout);
+}
+
+int RunWatch(Session& session, const Args& args) {
+  absl::StatusOr<std::vector<int>> types =
+      ParseEnumList("types", absl::GetFlag(FLAGS_types), *v1::EventType_descriptor());
+  if (!types.ok()) return UsageError(types.status().message());
+  absl::StatusOr<FollowLimits> limits = LimitsFromFlags(args, absl::InfiniteDuration());
+  if (!limits.ok()) return UsageError(limits.status().message());
+  v1::WatchEventsRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  for (int t : *types) request.add_types(static_cast<v1::EventType>(t));
+  request.set_request_id(absl::GetFlag(FLAGS_request));
+  std::string last = absl::GetFlag(FLAGS_after);
+  const bool json = absl::GetFlag(FLAGS_json);
+  return Follow<v1::Event>(
+      session, *limits,
+      [&](grpc::ClientContext* call) {
+        request.set_after_event_id(last);
+        return session.dispatch().WatchEvents(call, request);
+      },
+      [&](const v1::Event& event) {
+        if (!event.event_id().empty()) last = event.event_id();
+        if (json) {
+          PrintJsonLine(event);
+          std::fflush(stdout);
+        } else {
+          PrintLineNow(EventLine(event));
+        }
+        return true;
+      },
+      [&] { return last.empty() ? std::string() : absl::StrCat("--after=", last); });
+}
+
+// ---------------------------------------------------------------------------------------
+// The volunteer's side: offers, answers, progress
+
+int RunOffers(Session& session, const Args& args) {
+  const std::string& who = args.operands[0];
+  v1::Assignee assignee;
+  if (absl::StrContains(who, ':')) {
+    absl::StatusOr<v1::Assignee> parsed = ParseAssignee("offers", who);
+    if (!parsed.ok()) return UsageError(parsed.status().message());
+    assignee = *parsed;
+  } else {
+    assignee.set_volunteer_id(who);
+  }
+  const bool follow = absl::GetFlag(FLAGS_follow);
+  std::string last = absl::GetFlag(FLAGS_after);
+  if (!last.empty() && !follow) return UsageError("--after goes with --follow");
+  if (!follow && args.Given("max")) return UsageError("--max goes with --follow");
+  // Without --follow: the snapshot of pending offers, which the server sends at once;
+  // it is over at the first message that is not part of it, or after a quiet moment.
+  absl::StatusOr<FollowLimits> limits =
+      LimitsFromFlags(args, follow ? absl::InfiniteDuration() : absl::Milliseconds(500));
+  if (!limits.ok()) return UsageError(limits.status().message());
+  v1::WatchOffersRequest request;
+  request.set_volunteer_id(assignee.volunteer_id());
+  request.set_unit_id(assignee.unit_id());
+  const bool json = absl::GetFlag(FLAGS_json);
+  std::vector<v1::Offer> pending;
+  int status = Follow<v1::Offer>(
+      session, *limits,
+      [&](grpc::ClientContext* call) {
+        request.set_resume_after_cursor(last);
+        return session.volunteer().WatchOffers(call, request);
+      },
+      [&](const v1::Offer& offer) {
+        if (!offer.cursor().empty()) last = offer.cursor();
+        if (!follow) {
+          if (!offer.snapshot()) return false;
+          pending.push_back(offer);
+          return true;
+        }
+        if (json) {
+          PrintJsonLine(offer);
+          std::fflush(stdout);
+        } else {
+          PrintLineNow(OfferLine(offer));
+        }
+        return true;
+      },
+      [&] { return last.empty() ? std::string() : absl::StrCat("--after=", last); });
+  if (status != kExitOk || follow) return status;
+  if (json) {
+    for (const v1::Offer& offer : pending) PrintJsonLine(offer);
+  } else if (pending.empty()) {
+    Print(absl::StrCat("No pending offers for ", AssigneeText(assignee), ".\n"));
+  } else {
+    Print(OfferTable(pending, absl::ToUnixMillis(absl::Now())));
+  }
+  return kExitOk;
+}
+
+int RunRespond(Session& session, const Args& args) {
+  absl::StatusOr<int> answer =
+      ParseEnumValue("answer", args.operands[1], *v1::OfferResponse_descriptor());
+  if (!answer.ok()) return UsageError(answer.status().message());
+  absl::StatusOr<int> reason =
+      ParseEnum("reason", absl::GetFlag(FLAGS_reason), *v1::DeclineReason_descriptor());
+  if (!reason.ok()) return UsageError(reason.status().message());
+  const bool accept = *answer == v1::RESPONSE_ACCEPT;
+  if (accept && (*reason != 0 || !absl::GetFlag(FLAGS_notes).empty())) {
+    return UsageError("--reason and --notes go with decline");
+  }
+  absl::StatusOr<absl::optional<v1::LatLng>> location = LocationFromFlags();
+  if (!location.ok()) return UsageError(location.status().message());
+  if (!accept && location->has_value()) return UsageError("--lat and --lng go with accept");
+  v1::RespondToOfferRequest request;
+  request.set_offer_id(args.operands[0]);
+  request.set_response(static_cast<v1::OfferResponse>(*answer));
+  request.set_decline_reason(static_cast<v1::DeclineReason>(*reason));
+  request.set_decline_note(absl::GetFlag(FLAGS_notes));
+  request.set_volunteer_id(absl::GetFlag(FLAGS_volunteer));
+  if (location->has_value()) *request.mutable_location() = **location;
+  v1::RespondToOfferResponse response;
+  grpc::Status status =
+      session.volunteer().RespondToOffer(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  if (response.has_assignment()) {
+    Print(absl::StrCat("accepted ", response.offer().offer_id(), ": ",
+                       AssigneeText(response.assignment().assignee()), " is assigned to ",
+                       response.assignment().request_id(), "\n\n",
+                       FormatFields(AssignmentFields(response.assignment()))));
+  } else {
+    std::string outcome = absl::StrCat(
+        absl::AsciiStrToLower(EnumName(*v1::OfferState_descriptor(), response.offer().state())),
+        " ", response.offer().offer_id());
+    if (response.offer().state() == v1::OFFER_DECLINED) {
+      absl::StrAppend(&outcome, "; ", response.offer().request_id(),
+                      " moves on to the next candidate");
+    }
+    Print(absl::StrCat(outcome, "\n\n", FormatFields(OfferFields(response.offer()))));
+  }
+  return kExitOk;
+}
+
+int RunProgress(Session& session, const Args& args) {
+  absl::StatusOr<int> kind =
+      ParseEnumValue("progress", args.operands[1], *v1::ProgressKind_descriptor());
+  if (!kind.ok()) return UsageError(kind.status().message());
+  absl::StatusOr<absl::optional<v1::Assignee>> assignee = AssigneeFromFlags();
+  if (!assignee.ok()) return UsageError(assignee.status().message());
+  absl::StatusOr<absl::optional<v1::LatLng>> location = LocationFromFlags();
+  if (!location.ok()) return UsageError(location.status().message());
+  v1::ReportProgressRequest request;
+  request.set_request_id(args.operands[0]);
+  if (assignee->has_value()) *request.mutable_assignee() = **assignee;
+  request.set_kind(static_cast<v1::ProgressKind>(*kind));
+  request.set_minutes_served(absl::GetFlag(FLAGS_minutes));
+  request.set_rating(absl::GetFlag(FLAGS_rating));
+  request.set_notes(absl::GetFlag(FLAGS_notes));
+  if (location->has_value()) *request.mutable_location() = **location;
+  v1::Assignment response;
+  grpc::Status status =
+      session.volunteer().ReportProgress(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintAssignment(
+      absl::StrCat("reported ", EnumName(*v1::ProgressKind_descriptor(), request.kind()), " for ",
+                   response.request_id(), " (", AssigneeText(response.assignee()), ")"),
+      response);
+}
+
+// ---------------------------------------------------------------------------------------
 // The command table, which drives dispatching, flag checking and `help`.
 
 // A flag as a command's usage shows it.
@@ -1192,6 +1759,97 @@ const std::vector<Command>& Commands() {
         {"disabled", ""},
         {"district", "NAME"}},
        RunPair},
+      {"explain",
+       {"REQUEST_ID"},
+       "Rank the candidates for a request as the matcher sees them now, with each cost "
+       "component; --excluded also shows who was left out and why. Makes no offer.",
+       {{"limit", "N", nullptr, "at most this many candidates, up to 100 (default 10)"},
+        {"excluded", ""}},
+       RunExplain},
+      {"assign",
+       {"REQUEST_ID"},
+       "Assign a volunteer or unit by hand, bypassing offers (audited).",
+       {{"volunteer", "ID", nullptr, "the volunteer to assign"},
+        {"unit", "ID", nullptr, "or the unit to assign"},
+        {"reason", "TEXT"},
+        {"force", ""}},
+       RunAssign},
+      {"reassign",
+       {"REQUEST_ID"},
+       "Move an assignment to another volunteer or unit, or (without --to) back to matching "
+       "without the one released (audited).",
+       {{"from", "v:ID|u:ID"},
+        {"to", "v:ID|u:ID", nullptr,
+         "the new assignee (default: back to matching, leaving --from out)"},
+        {"reason", "TEXT"},
+        {"force", "", nullptr, "skip the new assignee's hard-constraint checks"}},
+       RunReassign},
+      {"escalations",
+       {},
+       "List the requests waiting for an operator: CRISIS first, then longest waiting.",
+       {{"district", "NAME"}, {"page-size", "N"}, {"page-token", "TOKEN"}, {"all", ""}},
+       RunEscalations},
+      {"mobilize",
+       {},
+       "Broadcast a call for help to every eligible on-duty volunteer in an area; the first "
+       "--needed acceptances fill it (idempotent per --key).",
+       {{"key", "KEY"},
+        {"lat", "DEG", nullptr, "centre of the area (required)"},
+        {"lng", "DEG", nullptr, "centre of the area (required)"},
+        {"radius-m", "M", nullptr, "radius of the area, 100..50000 metres (required)"},
+        {"category", "NAME", v1::Category_descriptor()},
+        {"needed", "N"},
+        {"description", "TEXT", nullptr, "what is needed and where to report; shown to volunteers"},
+        {"skills", "A,B", nullptr, "every volunteer has all these skills (certificates count)"},
+        {"certificates", "A,B", v1::Certificate_descriptor(),
+         "every volunteer holds all these certificates"},
+        {"ttl-s", "S"},
+        {"district", "NAME"}},
+       RunMobilize},
+      {"watch",
+       {},
+       "Print the district's events as they happen, one line each, until Ctrl-C; reconnects "
+       "by itself, resuming after the last event.",
+       {{"after", "EVENT_ID"},
+        {"types", "A,B", v1::EventType_descriptor()},
+        {"request", "ID"},
+        {"max", "N"},
+        {"idle-ms", "MS"},
+        {"district", "NAME"}},
+       RunWatch},
+      {"offers",
+       {"VOLUNTEER_ID"},
+       "Show a volunteer's pending offers (u:UNIT_ID: a unit's); with --follow, keep printing "
+       "new offers and changes as they happen.",
+       {{"follow", ""},
+        {"after", "CURSOR", nullptr, "with --follow: resume after this offer cursor"},
+        {"max", "N", nullptr, "with --follow: stop after this many messages"},
+        {"idle-ms", "MS", nullptr,
+         "stop once nothing has arrived for this many milliseconds (default: 500 without "
+         "--follow, never with it)"}},
+       RunOffers},
+      {"respond",
+       {"OFFER_ID", "accept|decline"},
+       "Accept or decline an offer for the volunteer (the first acceptance wins).",
+       {{"reason", "NAME", v1::DeclineReason_descriptor(), "why it is declined"},
+        {"notes", "TEXT", nullptr, "why it is declined, in words; up to 500 characters"},
+        {"volunteer", "ID", nullptr,
+         "the volunteer answering (for a unit's offer: its leader or a member)"},
+        {"lat", "DEG", nullptr, "with accept: where the volunteer is now"},
+        {"lng", "DEG", nullptr, "with accept: where the volunteer is now"}},
+       RunRespond},
+      {"progress",
+       {"REQUEST_ID", "en-route|arrived|completed|rated|no-show"},
+       "Report progress on an assignment (completed earns points; no-show releases it and "
+       "sends the request back to matching).",
+       {{"volunteer", "ID", nullptr, "whose assignment (needed when the request has several)"},
+        {"unit", "ID", nullptr, "or the unit's assignment"},
+        {"minutes", "N"},
+        {"rating", "N"},
+        {"notes", "TEXT", nullptr, "notes or feedback; up to 2000 characters"},
+        {"lat", "DEG", nullptr, "where the assignee is now (en-route, arrived)"},
+        {"lng", "DEG", nullptr, "where the assignee is now (en-route, arrived)"}},
+       RunProgress},
       {"token create",
        {},
        "Create a bearer token (ADMIN); its secret is shown once.",
@@ -1265,7 +1923,8 @@ std::string Usage(absl::string_view topic) {
       "Usage: dispatchctl [global flags] COMMAND [ARGS] [flags]\n\nCommands:\n";
   for (const Command& command : Commands()) {
     if (!absl::StartsWith(command.name, topic)) continue;
-    absl::StrAppend(&out, "\n  ", Synopsis(command), "\n      ", command.summary, "\n",
+    absl::StrAppend(&out, "\n  ", Synopsis(command), "\n      ",
+                    absl::StrJoin(WrapWords(command.summary, 94), "\n      "), "\n",
                     FormatFlags(command.flags, "      "));
   }
   absl::StrAppend(
