@@ -18,7 +18,7 @@ if to_kind ~= '' then
   if redis.call('EXISTS', who_key(to_kind, to_id)) == 0 then
     return fail('NOT_FOUND', 'no such ' .. who_field(to_kind))
   end
-  if holds(req, to_kind, to_id) then
+  if standing(req, to_kind, to_id) then
     return fail('FAILED_PRECONDITION', 'already assigned to this request')
   end
   local staffed = tonumber(r[4] or '0')

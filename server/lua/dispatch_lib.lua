@@ -244,6 +244,14 @@ local function holds(req, kind, id)
   return f[1] ~= false and f[1] ~= nil and not f[2] and f[3] ~= 'COMPLETED' and f[3] ~= 'RATED'
 end
 
+-- True when (kind, id) holds an assignment of `req` that has not been released: open,
+-- or completed (their part of the request is done; they cannot be assigned to it again,
+-- which would replace the completed assignment and count them twice).
+local function standing(req, kind, id)
+  local f = redis.call('HMGET', asg_key(req, kind, id), 'req', 'release_ms')
+  return f[1] ~= false and f[1] ~= nil and not f[2]
+end
+
 local OPEN = {SUBMITTED = 1, OFFERED = 1, ASSIGNED = 1, EN_ROUTE = 1, IN_SERVICE = 1, ESCALATED = 1}
 
 -- True when a volunteer or unit already holds as many open assignments as it can.

@@ -40,7 +40,7 @@ for i = 0, n - 1 do
   if not why and redis.call('SISMEMBER', P .. 'rtried:' .. req, who) == 1 then
     why = 'offered before'
   end
-  if not why and holds(req, kind, id) then why = 'already assigned' end
+  if not why and standing(req, kind, id) then why = 'already assigned' end
   if why then
     table.insert(skipped, {kind, id, why})
   else
