@@ -136,11 +136,23 @@ ArcTable BuildArcTable(int num_requests, const SortedArcs& arcs, const std::vect
 // graphs a search usually settles a small neighbourhood of the request, so the cost of a
 // solve grows with the local congestion, not with the instance size.
 //
-// Measured on 10k x 10k k-nearest city instances (bench/solver_compare): an auction
-// phase first (AugmentingRowReduction) places most requests with a few arc scans each
-// and leaves the shortest paths only the contested ones; the searches use a 4-ary heap
-// with decrease-key and per-volunteer lists of the arcs in use, so a settled volunteer
-// costs its load, not its degree.
+// What measurement (bench/solver_compare, bench/RESULTS.md) decided:
+//  - An auction phase first (AugmentingRowReduction) places ~90% of the requests of a
+//    10k x 10k k-nearest city instance with a few arc scans each, and leaves the shortest
+//    paths only the contested ones: searches fell from 10k to ~1.2k.
+//  - The searches use a 4-ary heap with decrease-key, a node's potential and labels in one
+//    cache line, and per-volunteer lists of the arcs in use (a settled volunteer costs its
+//    load, not its degree): together ~2x fewer cycles per settled node.
+//  - What is left is inherent to augmenting paths where requests and volunteers are about
+//    equally many: the last requests reach the few free volunteers only over long
+//    alternating paths, and ~1k searches settle ~1M nodes. That is where LEMON's network
+//    simplex is as fast or faster. Tried and dropped: an epsilon-scaling auction on the
+//    symmetric expansion (exact, but 7M bids and ~2x slower here), evictions at ties as in
+//    JV (they cycle), a FIFO bidding order and interleaving the searches with the bids
+//    (no gain or worse). LEMON's own cost scaling is ~4x slower than its network simplex
+//    on these instances.
+//  - When volunteers outnumber requests (the batch cycle: 1k x 5k), the auction phase
+//    does nearly everything and a solve takes well under a millisecond.
 class FlowSolver {
  public:
   FlowSolver(const AssignmentProblem& problem, ArcTable arcs)
@@ -381,7 +393,12 @@ class FlowSolver {
   //     arc to the sink, and one unit moves round it, or the region searched has its
   //     potentials raised, the volunteer's to 0. Either way every other arc stays
   //     certified, so the searches are local.
-  // False when the work exceeds a budget (only meant for potentials from elsewhere).
+  // False when the work exceeds a budget: the caller then solves cold, so a warm start
+  // costs at most about 20 passes over the arcs more than a cold solve. Measured: where
+  // requests and volunteers are about equally many, volunteers' prices are high and
+  // step 3's searches (and the re-augmentation of what step 2 dropped) are as long as the
+  // end of a cold solve, so after 5% churn a warm start is about as fast as a cold one;
+  // the global label-correcting pass this replaced was 1.5x slower than cold.
   bool Repair() {
     const int R = num_requests_;
     const int V = num_volunteers_;
@@ -839,8 +856,10 @@ void SolveOn(const AssignmentProblem& problem, ArcTable arcs, const AssignmentSo
 // arc left out with a negative reduced cost is the only thing that can make the core's
 // optimum worse than the whole instance's), gives the exact optimum of the whole
 // instance; each round adds the most negative arcs and warm-starts from the previous
-// round. On 2000 x 2000 city instances the first core is within 0.1% of the optimum and
-// two more rounds, adding a few hundred arcs, make it exact.
+// round. On 2000 x 2000 city instances the first core (64 arcs) is within 0.03% of the
+// optimum and one more round, adding a few hundred arcs, makes it exact; that round's warm
+// start usually runs out of budget (see Repair) and solves cold, which costs about as
+// much as the first. Cores of 16 to 128 arcs were all slower.
 // At most core_arcs more arcs per request join the core in each round.
 void SolveDense(const AssignmentProblem& problem, const SortedArcs& all, int core_arcs,
                 const AssignmentSolution* warm_start, AssignmentSolution* solution) {

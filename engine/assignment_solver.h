@@ -95,9 +95,11 @@ struct AssignmentSolverOptions {
 // assignments of the problem's candidate arcs. When several assignments are optimal,
 // which one is returned is unspecified but deterministic.
 //
-// How (successive shortest paths after an auction phase; see assignment_solver.cc for
-// why): the work grows with how contested the volunteers are, not only with the size.
-// Requests far outnumbering their candidates' capacity make long augmenting paths.
+// Cost: an auction phase, then successive shortest paths (assignment_solver.cc says
+// why). The work grows with how contested the volunteers are more than with the size:
+// with many more volunteers than requests (a batch cycle) most requests are placed at
+// once; with about as many requests as volunteers, each of the last requests placed
+// searches a large part of the graph.
 //
 // Stateless and thread-compatible: one solver may serve concurrent Solve calls.
 class AssignmentSolver {
@@ -110,9 +112,9 @@ class AssignmentSolver {
   // the same numbers of requests and volunteers, index for index (e.g. the previous batch
   // cycle with a few arcs changed). Its helpers whose arcs still exist, and its
   // potentials, are reused where they remain provably optimal; what does not fit is
-  // dropped and re-solved. A warm start never changes the optimal cost, only the work
-  // (which, when much has changed, can exceed that of a cold solve). One that does not
-  // match in size is ignored.
+  // dropped and re-solved. A warm start never changes the optimal cost, only the work; it
+  // adds at most about twenty passes over the arcs to a cold solve (what cannot be
+  // repaired within that goes cold). One that does not match in size is ignored.
   //
   // INVALID_ARGUMENT naming the offending item when a headcount or capacity is < 1, a
   // cost is negative or above kMaxAssignmentCost, an arc names a request or volunteer
