@@ -223,6 +223,24 @@ TEST(AssignmentSolverTest, MatchesBruteForceOnSmallInstances) {
   }
 }
 
+// With a core of one arc per request and volunteer, instances with more than four arcs per
+// request take the dense path: its pricing rounds must reach the same optimum.
+TEST(AssignmentSolverTest, DensePathMatchesBruteForceOnSmallInstances) {
+  AssignmentSolverOptions options;
+  options.dense_core_arcs = 1;
+  AssignmentSolver solver(options);
+  for (uint64_t seed = 1; seed <= 2000; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    std::mt19937_64 rng(seed);
+    const AssignmentProblem p = RandomSmall(rng);
+    absl::StatusOr<AssignmentSolution> s = solver.Solve(p);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->total_cost, BruteForce(p).Optimum());
+    EXPECT_EQ(CheckFeasible(p, *s), s->total_cost);
+    if (HasFailure()) return;
+  }
+}
+
 TEST(AssignmentSolverTest, MatchesBellmanFordReferenceOnMediumInstances) {
   AssignmentSolver solver;
   for (uint64_t seed = 1; seed <= 30; ++seed) {
