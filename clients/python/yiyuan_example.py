@@ -18,7 +18,11 @@ starts, so the stubs always match this checkout, then:
   7. finds the nearest volunteers and units around the requests, then only those
      holding the MEDICAL certificate;
   8. pairs one volunteer with a high-age resident for monthly visits;
-  9. ends the shift: both volunteers go off duty and the van is stood down with an
+  9. takes an offer as a volunteer app's backend would: submits an URGENT request that
+     only the medic can do, follows the medic's offers (WatchOffers, a server stream
+     resumable by cursor), accepts the one for that request (RespondToOffer) and reports
+     it completed (ReportProgress);
+ 10. ends the shift: both volunteers go off duty and the van is stood down with an
      update_mask (UpdateUnit changes only the fields the mask names).
 
 Every call carries "authorization: Bearer <token>" metadata and a deadline. Any other
@@ -58,6 +62,7 @@ PROTOS = [
     "google/rpc/error_details.proto",
 ]
 CALL_TIMEOUT_S = 5.0
+OFFER_WAIT_S = 10.0  # how long step 9 waits for the offer to reach the medic
 
 # The demo requests are at Aiguo Road, community wx-aiguo; the volunteers and the van
 # start a few hundred metres away.
@@ -127,6 +132,10 @@ class Service:
         return getattr(self._stub, method)(
             request, metadata=self._metadata, timeout=CALL_TIMEOUT_S)
 
+    def stream(self, method, request, timeout):
+        """Starts a server-streaming call; iterate over the result, cancel() to stop."""
+        return getattr(self._stub, method)(request, metadata=self._metadata, timeout=timeout)
+
     def call(self, method, request):
         """Calls `method`; a failure raises ExampleError with the server's message."""
         try:
@@ -186,17 +195,19 @@ def list_since(intake_service, api, since_ms):
         request.page_token = page.next_page_token
 
 
-def new_volunteer(api, name, skills=(), certificates=()):
+def new_volunteer(api, name, skills=(), certificates=(), on_call=False):
     """A RegisterVolunteerRequest for a new person.
 
     external_id is your own id for the person (e.g. the national volunteer platform id).
     Registration is idempotent on it: sending the same registration again after a
     timeout returns the stored volunteer with replayed=True. Each run here is a new
-    person, so it makes a new one.
+    person, so it makes a new one. Volunteers are available on weekdays 08:00-18:00
+    (Asia/Shanghai), or whenever they are on duty when on_call.
     """
     v = api.volunteer
-    weekdays_daytime = [v.AvailabilitySlot(day_of_week=day, start_minute=8 * 60,
-                                           end_minute=18 * 60) for day in range(1, 6)]
+    weekdays_daytime = [] if on_call else [
+        v.AvailabilitySlot(day_of_week=day, start_minute=8 * 60, end_minute=18 * 60)
+        for day in range(1, 6)]
     return v.RegisterVolunteerRequest(volunteer=v.Volunteer(
         external_id=f"example-{uuid.uuid4().hex[:12]}",
         name=name,
@@ -287,14 +298,66 @@ def run_intake(intake, api):
     return ours
 
 
-def run_volunteers(volunteers, units, api):
-    """Steps 4-9. Returns a one-line summary."""
+def accept_offer(intake, volunteers, api, medic):
+    """Step 9: a volunteer app's backend takes an offer for its volunteer.
+
+    WatchOffers streams the volunteer's offers: first those pending now (snapshot=True),
+    then each new offer and each change of one already sent (taken by someone else,
+    expired, withdrawn). Keep the `cursor` of the last message: after a disconnect
+    (UNAVAILABLE, e.g. dispatchd restarting) call again with resume_after_cursor=cursor
+    and the stream continues exactly after it. RespondToOffer answers; the first
+    acceptance wins and a late one gets FAILED_PRECONDITION. Returns the offer id.
+    """
+    common, vol = api.common, api.volunteer
+    submission = new_request(api, common.APP, common.HEALTH_CHECK, "Sun Qi")
+    submission.request.urgency = common.URGENT
+    submission.request.required_skills.append("health_check")  # only the medic has it
+    request_id = intake.call("SubmitRequest", submission).request.id
+    print(f"\nsubmitted {request_id:<12} URGENT HEALTH_CHECK needing skill health_check")
+
+    cursor = ""  # a real backend stores it with the volunteer's session
+    offers = volunteers.stream("WatchOffers", vol.WatchOffersRequest(
+        volunteer_id=medic.id, resume_after_cursor=cursor), timeout=OFFER_WAIT_S)
+    offer = None
+    try:
+        for message in offers:
+            cursor = message.cursor
+            if message.request_id == request_id and message.state == vol.OFFER_PENDING:
+                offer = message
+                break
+    except grpc.RpcError as error:
+        if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+            raise ExampleError(f"WatchOffers failed: {describe_rpc_error(error, api)}") from None
+    finally:
+        offers.cancel()
+    if offer is None:
+        raise ExampleError(f"no offer for {request_id} reached {medic.id} in {OFFER_WAIT_S} s")
+    expires_in = offer.expire_time_ms / 1000 - time.time()
+    print(f"offer     {offer.offer_id:<12} to {medic.id}: \"{offer.summary}\" "
+          f"{offer.distance_m:.0f} m away, expires in {expires_in:.0f} s (cursor {cursor})")
+
+    answer = volunteers.call("RespondToOffer", vol.RespondToOfferRequest(
+        offer_id=offer.offer_id, response=vol.RESPONSE_ACCEPT, volunteer_id=medic.id,
+        location=lat_lng(api, MEDIC_START)))
+    resident = answer.assignment.resident  # contact details only now, for the assignee
+    print(f"accepted  {offer.offer_id:<12} {vol.OfferState.Name(answer.offer.state)}; go to "
+          f"{resident.name}, {resident.address}, {resident.phone}")
+    done = volunteers.call("ReportProgress", vol.ReportProgressRequest(
+        request_id=request_id, kind=vol.PROGRESS_COMPLETED, minutes_served=30))
+    print(f"completed {request_id:<12} {vol.ProgressKind.Name(done.progress)}, "
+          f"{done.minutes_served} min")
+    return offer.offer_id
+
+
+def run_volunteers(intake, volunteers, units, api):
+    """Steps 4-10. Returns a one-line summary."""
     common, vol, unit = api.common, api.volunteer, api.unit
     print()
     show_form_errors(volunteers, api)
 
     medic = volunteers.call("RegisterVolunteer", new_volunteer(
-        api, "Chen Yi", skills=["health_check"], certificates=[vol.CERT_MEDICAL])).volunteer
+        api, "Chen Yi", skills=["health_check"], certificates=[vol.CERT_MEDICAL],
+        on_call=True)).volunteer
     helper = volunteers.call("RegisterVolunteer", new_volunteer(
         api, "Zhou Er", skills=["cooking", "shopping"])).volunteer
     for v, start in ((medic, MEDIC_START), (helper, HELPER_START)):
@@ -360,6 +423,8 @@ def run_volunteers(volunteers, units, api):
           f"{pairing.resident.name} ({pairing.resident.phone}) "
           f"{common.Recurrence.Name(pairing.recurrence)}")
 
+    accepted = accept_offer(intake, volunteers, api, medic)
+
     # End of the shift. Going off duty withdraws pending offers and forgets the live
     # location; the van is stood down by changing only `active`, named in update_mask.
     for v in (medic, helper):
@@ -371,7 +436,8 @@ def run_volunteers(volunteers, units, api):
     print(f"shift end {medic.id} and {helper.id} off duty; {stood_down.id} "
           f"active={stood_down.active}")
     return (f"volunteers {medic.id} (medical) and {helper.id}, van {van.id}, "
-            f"{len(nearby.candidates)} nearby candidates, pairing {pairing.id}")
+            f"{len(nearby.candidates)} nearby candidates, pairing {pairing.id}, "
+            f"offer {accepted} accepted")
 
 
 def run(server, token, api):
@@ -383,7 +449,7 @@ def run(server, token, api):
         volunteers = service(api.volunteer_grpc.VolunteerServiceStub)
         units = service(api.unit_grpc.UnitServiceStub)
         requests = run_intake(intake, api)
-        summary = run_volunteers(volunteers, units, api)
+        summary = run_volunteers(intake, volunteers, units, api)
     print(f"\nsummary: {len(requests)} requests submitted ({', '.join(requests)}), "
           f"1 replay recognised; {summary}")
 
