@@ -749,6 +749,25 @@ DayOutcome RunDay(const DayConfig& config, const std::vector<DayRequest>& day,
   return out;
 }
 
+// Adds day `d` to `total` (the same volunteers, index for index).
+void Merge(const DayOutcome& d, DayOutcome* total) {
+  total->requests += d.requests;
+  total->helpers_wanted += d.helpers_wanted;
+  total->served += d.served;
+  total->unserved += d.unserved;
+  total->trips += d.trips;
+  total->travel_m += d.travel_m;
+  total->wait_min.insert(total->wait_min.end(), d.wait_min.begin(), d.wait_min.end());
+  total->jobs.resize(d.jobs.size(), 0);
+  total->eligible.resize(d.eligible.size(), 0);
+  for (size_t v = 0; v < d.jobs.size(); ++v) {
+    total->jobs[v] += d.jobs[v];
+    total->eligible[v] |= d.eligible[v];
+  }
+  total->solve_ms += d.solve_ms;
+  total->cycles += d.cycles;
+}
+
 json DayJson(const DayOutcome& d) {
   std::vector<double> eligible_jobs;
   std::vector<double> all_jobs;
@@ -843,7 +862,10 @@ int Main() {
   }
   rmdir(dir.c_str());
 
+  // Each section draws from its own generator, so that --quick sees the same instances.
+  const uint64_t seed = absl::GetFlag(FLAGS_seed);
   // 2. Warm start after 5% churn.
+  rng.seed(seed + 1000);
   std::string warm_knn_row, warm_cycle_row;
   bool warm_knn_met = false, warm_cycle_met = false;
   json warm = json::array();
@@ -855,12 +877,20 @@ int Main() {
 
   // 3. A whole batch cycle.
   double cycle_p50 = 0, cycle_max = 0;
+  rng.seed(seed + 2000);
   out["batch_cycle"] = BatchCycle(1000, 5000, quick ? 10 : 50, rng, &cycle_p50, &cycle_max);
 
-  // 4. The district day, with the volunteers of a normal day and with half of them.
+  // 4. District days (--quick: one), each with the volunteers of a normal day and with half
+  // of them; the figures of a row are summed over the days.
   DayConfig day_config;
-  const std::vector<DayRequest> day = MakeDay(day_config, rng);
+  const int day_count = quick ? 1 : 3;
+  rng.seed(seed + 3000);
   const std::vector<GeoPoint> all_homes = RandomPoints(day_config.volunteers, rng);
+  std::vector<std::vector<DayRequest>> day_requests;
+  for (int i = 0; i < day_count; ++i) {
+    rng.seed(seed + 3001 + i);
+    day_requests.push_back(MakeDay(day_config, rng));
+  }
   struct Day {
     std::string name;
     int volunteers;
@@ -872,12 +902,16 @@ int Main() {
       {"normal day", day_config.volunteers, {}, {}, {}, {}, 0},
       {"busy day (half the volunteers)", day_config.volunteers / 2, {}, {}, {}, {}, 0}};
   json days_json = json::array();
+  int total_requests = 0;
+  for (const auto& requests : day_requests) total_requests += static_cast<int>(requests.size());
   for (Day& d : days) {
-    const std::vector<GeoPoint> homes(all_homes.begin(), all_homes.begin() + d.volunteers);
-    std::fprintf(stderr, "district %s: %zu requests, %d volunteers\n", d.name.c_str(), day.size(),
-                 d.volunteers);
-    d.greedy = RunDay(day_config, day, homes, false);
-    d.optimal = RunDay(day_config, day, homes, true);
+    for (int i = 0; i < day_count; ++i) {
+      const std::vector<GeoPoint> homes(all_homes.begin(), all_homes.begin() + d.volunteers);
+      std::fprintf(stderr, "district %s %d: %zu requests, %d volunteers\n", d.name.c_str(), i + 1,
+                   day_requests[i].size(), d.volunteers);
+      Merge(RunDay(day_config, day_requests[i], homes, false), &d.greedy);
+      Merge(RunDay(day_config, day_requests[i], homes, true), &d.optimal);
+    }
     d.greedy_json = DayJson(d.greedy);
     d.optimal_json = DayJson(d.optimal);
     d.travel_cut = 1 - d.optimal_json["mean_travel_m"].get<double>() /
@@ -888,13 +922,14 @@ int Main() {
                          {"optimal_batches", d.optimal_json},
                          {"travel_reduction", d.travel_cut}});
   }
-  out["district_day"] = {{"requests", day.size()},
+  out["district_day"] = {{"days", day_count},
+                         {"requests", total_requests},
                          {"stations", day_config.stations},
-                         {"single_requests", day_config.single_requests},
+                         {"single_requests_per_day", day_config.single_requests},
                          {"speed_kmh", day_config.speed_mps * 3.6},
                          {"tick_s", day_config.tick_s},
                          {"expire_h", day_config.expire_s / 3600},
-                         {"days", days_json}};
+                         {"loads", days_json}};
 
   // Targets.
   const Compared* knn10k = nullptr;
@@ -1007,19 +1042,21 @@ int Main() {
       Ms(bc["candidates_ms"].get<double>()).c_str(), Ms(bc["solve_ms"].get<double>()).c_str(),
       Ms(cycle_max).c_str(), bc["arcs_per_cycle"].get<double>());
   std::printf(
-      "\nA synthetic district day (same demand, same volunteers for both policies): %zu requests "
-      "08:00–20:00, %d one by one and the rest uploaded in batches by %d stations after "
+      "\nSynthetic district days (same demand, same volunteers for both policies), %d of them, "
+      "%d requests in all: each 08:00–20:00, %d one by one and the rest uploaded in batches by %d "
+      "stations after "
       "door-to-door sweeps; volunteers on duty all day, starting from home; 15 km/h, 30–60 min on "
       "site, then the volunteer waits there for the next job; every 5 s the pending requests get "
       "their 16 nearest free volunteers within 5 km. Greedy: in order of arrival, nearest free "
       "first. Optimal: one solve over all pending requests, unassigned cost 3 km + 100 m per "
       "minute waited (so a request may wait for a nearer volunteer). Unserved: pending 3 h, or "
       "at 20:00. Gini of jobs per volunteer among the eligible ones (those that were ever a "
-      "candidate), and among all on duty.\n\n"
-      "| day | volunteers | policy | served | unserved | mean travel m | total travel km | mean "
+      "candidate), and among all on duty. Figures are summed over the days (Gini of each "
+      "volunteer's jobs over all of them).\n\n"
+      "| load | volunteers | policy | served | unserved | mean travel m | total travel km | mean "
       "wait min | p90 wait min | Gini, eligible (all) |\n"
       "|---|---:|---|---:|---:|---:|---:|---:|---:|---|\n",
-      day.size(), day_config.single_requests, day_config.stations);
+      day_count, total_requests, day_config.single_requests, day_config.stations);
   for (const Day& d : days) {
     for (const auto& [name, j] :
          {std::pair{"greedy nearest", &d.greedy_json}, {"optimal batches", &d.optimal_json}}) {
