@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "engine/field_violations.h"
 #include "engine/volunteer.h"
@@ -249,6 +250,13 @@ bool EventFromStream(absl::string_view district, absl::string_view stream_id,
   }
   if (type == "progress") {
     (*out->mutable_attributes())["kind"] = absl::StrCat("PROGRESS_", f.str("kind"));
+  }
+  // Offers store the API number of a decline reason; events show its name.
+  int reason = 0;
+  if (type == "offer.declined" && absl::SimpleAtoi(f.str("reason"), &reason) &&
+      v1::DeclineReason_IsValid(reason)) {
+    (*out->mutable_attributes())["reason"] =
+        v1::DeclineReason_Name(static_cast<v1::DeclineReason>(reason));
   }
   return true;
 }

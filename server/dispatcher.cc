@@ -313,7 +313,7 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
     std::vector<Roster::Hit> hits;
     double searched = 0;
     absl::StatusOr<Ranking> ranking =
-        RankAround(s, plan.radius_m, plan.search_k, false, &hits, &searched, deadline);
+        RankAround(s, plan.radius_m, plan.search_k, false, false, &hits, &searched, deadline);
     if (!ranking.ok()) return ranking.status();
     double waited_min = absl::ToDoubleMinutes(clock_->Now() -
                                               absl::FromUnixMillis(s.request.create_time_ms));
@@ -378,7 +378,7 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
 }
 
 absl::StatusOr<Ranking> Dispatcher::RankAround(const DispatchSnapshot& s, double radius_m, int k,
-                                               bool with_details,
+                                               bool with_details, bool rank_offered,
                                                std::vector<Roster::Hit>* hits,
                                                double* searched_radius_m, absl::Time deadline) {
   const RequestContent& c = s.request.content;
@@ -391,6 +391,7 @@ absl::StatusOr<Ranking> Dispatcher::RankAround(const DispatchSnapshot& s, double
   absl::StatusOr<MatchRequest> m = MatchFor(s, *hits, &history, deadline);
   if (!m.ok()) return m.status();
   m->max_travel_m = radius_m;
+  if (rank_offered) m->offered.clear();
   std::vector<CandidateFacts> facts;
   facts.reserve(hits->size());
   for (const Roster::Hit& h : *hits) {
@@ -450,12 +451,12 @@ absl::Status Dispatcher::Step(const DispatchSnapshot& s, int64_t fence, absl::Ti
   std::vector<Roster::Hit> hits;
   double searched = 0;
   absl::StatusOr<Ranking> ranking =
-      RankAround(s, plan.radius_m, std::max(plan.search_k, 4 * wanted), false, &hits, &searched,
+      RankAround(s, plan.radius_m, std::max(plan.search_k, 4 * wanted), false, false, &hits, &searched,
                  deadline);
   if (!ranking.ok()) return ranking.status();
   double max_radius = policy_.For(c.urgency).max_radius_m;
   if (ranking->ranked.empty() && plan.radius_m < max_radius) {
-    ranking = RankAround(s, max_radius, std::max(plan.search_k, 4 * wanted), false, &hits,
+    ranking = RankAround(s, max_radius, std::max(plan.search_k, 4 * wanted), false, false, &hits,
                          &searched, deadline);
     if (!ranking.ok()) return ranking.status();
   }
@@ -496,7 +497,7 @@ absl::StatusOr<Explanation> Dispatcher::Explain(absl::string_view request_id, in
   RoundPlan plan = policy_.Plan(c.urgency, std::max(1, rounds_done));
   std::vector<Roster::Hit> hits;
   absl::StatusOr<Ranking> ranking =
-      RankAround(*s, plan.radius_m, std::max(4 * limit, plan.search_k), true, &hits,
+      RankAround(*s, plan.radius_m, std::max(4 * limit, plan.search_k), true, true, &hits,
                  &e.searched_radius_m, deadline);
   if (!ranking.ok()) return ranking.status();
   e.ranking = *std::move(ranking);

@@ -148,9 +148,13 @@ class Dispatcher {
   absl::StatusOr<MatchRequest> MatchFor(const DispatchSnapshot& s,
                                         const std::vector<Roster::Hit>& hits,
                                         CandidateHistory* history, absl::Time deadline);
+  // Ranks the candidates of `s` within `radius_m` (the `k` nearest). Candidates already
+  // offered this request are excluded unless `rank_offered` (explanations show them
+  // ranked, with their offer's state).
   absl::StatusOr<Ranking> RankAround(const DispatchSnapshot& s, double radius_m, int k,
-                                     bool with_details, std::vector<Roster::Hit>* hits,
-                                     double* searched_radius_m, absl::Time deadline);
+                                     bool with_details, bool rank_offered,
+                                     std::vector<Roster::Hit>* hits, double* searched_radius_m,
+                                     absl::Time deadline);
   // Puts `s` into the operator queue (round compare-and-set, fenced).
   absl::Status Escalate(const DispatchSnapshot& s, EscalationReason reason,
                         const std::string& detail, int64_t fence, absl::Time deadline);

@@ -75,6 +75,14 @@ TEST_F(DispatchE2ETest, CrisisOffersTheNearestFewAndTheFirstAcceptWins) {
   }
   EXPECT_THAT(w.PendingOffers(ids[3]), IsEmpty());
   EXPECT_EQ(w.Get(r.id()).state(), v1::OFFERED);
+  // The explanation ranks those offered too, with their offer's state and six costs.
+  v1::ExplainMatchResponse e = w.Explain(r.id());
+  int pending = 0;
+  for (const v1::RankedCandidate& c : e.candidates()) {
+    EXPECT_EQ(c.components_size(), 6);
+    if (c.offer_state() == v1::OFFER_PENDING) ++pending;
+  }
+  EXPECT_EQ(pending, 3);
 
   v1::RespondToOfferResponse accepted;
   grpc::Status accept = w.Respond(offers[1].offer_id(), true, &accepted);

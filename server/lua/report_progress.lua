@@ -16,7 +16,10 @@ if kind == '' then
     local k, i = string.match(w, '^(%a):(.+)$')
     if holds(req, k, i) or step == 'RATED' then table.insert(open, {k, i}) end
   end
-  if #open ~= 1 then
+  if #open == 0 then
+    return fail('FAILED_PRECONDITION', 'the request has no open assignment')
+  end
+  if #open > 1 then
     return fail('INVALID_ARGUMENT', 'assignee: required: the request has ' .. #open ..
                 ' open assignments')
   end
