@@ -1205,17 +1205,19 @@ TEST(DispatchChaosTest, LeaderFailoverTakesTheLeaseAndExpiresOffers) {
   EXPECT_EQ(ws.Get(r.id()).state(), v1::OFFERED);
 }
 
-// Reads a WatchEvents stream on its own thread: the events received so far, the stream
-// cancelled on request.
+// Reads a WatchEvents stream on its own thread, once `start` is notified (a client
+// that does not read yet: the server's writes back up): the events received so far,
+// the stream cancelled on request.
 class EventReader {
  public:
-  EventReader(const DispatchWorld& w, const std::string& after)
+  EventReader(const DispatchWorld& w, const std::string& after, absl::Notification* start = nullptr)
       : stub_(w.Dispatch()), ctx_(Ctx(w.admin(), 60)) {
     v1::WatchEventsRequest req;
     req.set_district(w.district());
     req.set_after_event_id(after);
     reader_ = stub_->WatchEvents(ctx_.get(), req);
-    thread_ = std::thread([this] {
+    thread_ = std::thread([this, start] {
+      if (start != nullptr) start->WaitForNotification();
       v1::Event e;
       while (reader_->Read(&e)) {
         absl::MutexLock lock(&mu_);
@@ -1225,10 +1227,9 @@ class EventReader {
   }
   ~EventReader() { Stop(); }
 
-  // Waits until `done(events)` holds or `timeout` passes.
-  bool Await(const std::function<bool(const std::vector<v1::Event>&)>& done,
-             absl::Duration timeout = absl::Seconds(20)) {
-    return WaitFor([&] { return done(events()); }, timeout);
+  // Waits until at least `n` events arrived or `timeout` passes.
+  bool AwaitCount(size_t n, absl::Duration timeout = absl::Seconds(20)) {
+    return WaitFor([&] { return events().size() >= n; }, timeout);
   }
   std::vector<v1::Event> events() {
     absl::MutexLock lock(&mu_);
@@ -1253,22 +1254,25 @@ class EventReader {
   std::vector<v1::Event> events_ ABSL_GUARDED_BY(mu_);
 };
 
-// What WatchEvents sends for the stream entries: all but the bookkeeping types.
-std::vector<std::string> VisibleEventIds(Cluster& c, const std::string& district,
-                                         const std::string& from, const std::string& to) {
+// What WatchEvents sends for the stream's entries in [from, to]: all but the
+// bookkeeping types, as "<event id> <request id>".
+std::vector<std::string> VisibleEvents(Cluster& c, const std::string& district,
+                                       const std::string& from, const std::string& to) {
   std::vector<std::string> out;
   for (const RedisValue& e : c.Command({"XRANGE", keys::Events(district), from, to}).elements) {
     HashFields f(e.elements[1]);
     if (f.str("type") == "assignee.load" || f.str("type") == "leader.elected") continue;
-    out.push_back(e.elements[0].str);
+    out.push_back(absl::StrCat(e.elements[0].str, " ", f.str("request")));
   }
   return out;
 }
 
-// A client reads part of the event stream during load, goes away mid-stream, and
-// reconnects (to the other instance) after the last event it received: the two parts
-// together are exactly the stream, with no gap and nothing twice. A cursor older than
-// the retained history gets EVENT_STREAM_GAP first.
+// A client follows the event stream in three sittings while the district is busy,
+// alternating instances and going away mid-stream each time; in the second sitting it
+// does not read at first, so the server's writes back up. Each reconnect passes the
+// last event id received: together the sittings are exactly the stream, with no gap
+// and nothing twice. A cursor older than the retained history gets EVENT_STREAM_GAP
+// first.
 TEST(DispatchChaosTest, WatchEventsResumesWithoutGapsOrDuplicates) {
   Cluster c(kShortPolicy);
   std::string log;
@@ -1283,11 +1287,11 @@ TEST(DispatchChaosTest, WatchEventsResumesWithoutGapsOrDuplicates) {
   ASSERT_TRUE(WaitFor(
       [&] { return Indexed(worlds[0], vols, Where()) && Indexed(worlds[1], vols, Where()); }));
 
-  auto first = std::make_unique<EventReader>(worlds[0], "0");
-  std::atomic<bool> stop{false};
+  std::vector<v1::Event> received;
+  auto sitting1 = std::make_unique<EventReader>(worlds[0], "0");
   std::thread load([&] {
     std::mt19937_64 rng(7);
-    for (int i = 0; i < 60 && !stop; ++i) {
+    for (int i = 0; i < 120; ++i) {
       DispatchWorld& w = worlds[i % 2];
       v1::HelpRequest r = w.Submit(i % 3 == 0 ? v1::CRISIS : v1::URGENT, Where(0, 5.0 * i));
       std::vector<std::string> offers;
@@ -1311,55 +1315,68 @@ TEST(DispatchChaosTest, WatchEventsResumesWithoutGapsOrDuplicates) {
       }
     }
   });
-  ASSERT_TRUE(first->Await([](const std::vector<v1::Event>& e) { return e.size() >= 40; }));
-  std::vector<v1::Event> part1 = first->Stop();
-  first.reset();
-  ASSERT_FALSE(part1.empty());
-  const std::string cursor = part1.back().event_id();
-  // While nobody listens the load goes on; then the client resumes on the other
-  // instance.
-  ASSERT_TRUE(WaitFor([&] { return VisibleEventIds(c, d, "(" + cursor, "+").size() >= 20; }));
-  auto second = std::make_unique<EventReader>(worlds[1], cursor);
+  auto append = [&](const std::vector<v1::Event>& part) {
+    received.insert(received.end(), part.begin(), part.end());
+    return part.size();
+  };
+  ASSERT_TRUE(sitting1->AwaitCount(40));
+  size_t n1 = append(sitting1->Stop());
+  sitting1.reset();
+
+  // The second sitting, on the other instance, reads nothing until much has happened.
+  ASSERT_TRUE(WaitFor(
+      [&] { return VisibleEvents(c, d, "(" + received.back().event_id(), "+").size() >= 150; }));
+  absl::Notification read;
+  auto sitting2 = std::make_unique<EventReader>(worlds[1], received.back().event_id(), &read);
+  ASSERT_TRUE(WaitFor(
+      [&] { return VisibleEvents(c, d, "(" + received.back().event_id(), "+").size() >= 450; },
+      absl::Seconds(30)));
+  read.Notify();
+  ASSERT_TRUE(sitting2->AwaitCount(400));
+  size_t n2 = append(sitting2->Stop());
+  sitting2.reset();
+
+  // The third, back on the first instance, follows to the end of the load.
+  EventReader sitting3(worlds[0], received.back().event_id());
   load.join();
-  // Everything up to the stream's end as it is now must arrive.
   std::string last;
   ASSERT_TRUE(WaitFor(
       [&] {
-        std::vector<std::string> all = VisibleEventIds(c, d, "-", "+");
-        last = all.back();
-        std::vector<v1::Event> got = second->events();
+        std::vector<v1::Event> got = sitting3.events();
+        last = VisibleEvents(c, d, "-", "+").back();
+        last = last.substr(0, last.find(' '));
         return !got.empty() && !StreamIdBefore(got.back().event_id(), last);
       },
       absl::Seconds(20)));
-  std::vector<v1::Event> part2 = second->Stop();
+  size_t n3 = append(sitting3.Stop());
 
   std::vector<std::string> got;
-  for (const v1::Event& e : part1) got.push_back(e.event_id());
-  for (const v1::Event& e : part2) {
-    if (!StreamIdBefore(last, e.event_id())) got.push_back(e.event_id());
+  for (const v1::Event& e : received) {
+    if (!StreamIdBefore(last, e.event_id())) {
+      got.push_back(absl::StrCat(e.event_id(), " ", e.request_id()));
+    }
   }
-  std::vector<std::string> want = VisibleEventIds(c, d, "-", last);
+  std::vector<std::string> want = VisibleEvents(c, d, "-", last);
   EXPECT_EQ(got.size(), want.size());
-  EXPECT_TRUE(got == want)
-      << "first difference at "
-      << std::mismatch(got.begin(), got.end(), want.begin(), want.end()).first - got.begin();
-  std::cout << "[ watch ] " << part1.size() << " events, then " << part2.size()
-            << " after resuming on the other instance\n";
-  // The types arrive as stored (request.assigned has no API type; it stays unspecified).
-  for (const v1::Event& e : part1) EXPECT_FALSE(e.district().empty());
+  auto diff = std::mismatch(got.begin(), got.end(), want.begin(), want.end());
+  EXPECT_TRUE(got == want) << "first difference at " << diff.first - got.begin() << ": got \""
+                           << (diff.first == got.end() ? "<end>" : *diff.first) << "\", want \""
+                           << (diff.second == want.end() ? "<end>" : *diff.second) << "\"";
+  std::cout << "[ watch ] " << n1 << " + " << n2 << " + " << n3 << " events in three sittings, "
+            << want.size() << " in the stream\n";
 
   // History trimmed past the client's cursor: a gap marker first, then what is left.
   c.Command({"XTRIM", keys::Events(d), "MAXLEN", "10"});
-  std::vector<std::string> kept = VisibleEventIds(c, d, "-", "+");
+  std::vector<std::string> kept = VisibleEvents(c, d, "-", "+");
   ASSERT_FALSE(kept.empty());
   std::string oldest =
       c.Command({"XRANGE", keys::Events(d), "-", "+", "COUNT", "1"}).elements[0].elements[0].str;
-  EventReader gap(worlds[0], part1.front().event_id());
-  ASSERT_TRUE(gap.Await([](const std::vector<v1::Event>& e) { return e.size() >= 2; }));
+  EventReader gap(worlds[1], received.front().event_id());
+  ASSERT_TRUE(gap.AwaitCount(2));
   std::vector<v1::Event> g = gap.Stop();
   EXPECT_EQ(g[0].type(), v1::EVENT_STREAM_GAP);
   EXPECT_EQ(g[0].attributes().at("oldest_event_id"), oldest);
-  EXPECT_EQ(g[1].event_id(), kept[0]);
+  EXPECT_EQ(absl::StrCat(g[1].event_id(), " ", g[1].request_id()), kept[0]);
 }
 
 }  // namespace
