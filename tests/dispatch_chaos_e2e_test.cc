@@ -36,6 +36,7 @@
 #include "tests/testing/client.h"
 #include "tests/testing/dispatch_world.h"
 #include "tests/testing/processes.h"
+#include "yiyuan/v1/unit.grpc.pb.h"
 
 namespace yiyuan::testing {
 namespace {
@@ -153,12 +154,16 @@ local asgs = {}
 for _, k in ipairs(redis.call('KEYS', P .. 'asg:*')) do
   table.insert(asgs, redis.call('HGETALL', k))
 end
-local vols = {}
+local helpers = {}
 for _, id in ipairs(redis.call('ZRANGE', P .. 'vols', 0, -1)) do
-  table.insert(vols, {id, redis.call('HGETALL', P .. 'vol:' .. id),
-                      redis.call('SMEMBERS', P .. 'apending:v:' .. id)})
+  table.insert(helpers, {'v:' .. id, redis.call('HGETALL', P .. 'vol:' .. id),
+                         redis.call('SMEMBERS', P .. 'apending:v:' .. id)})
 end
-return {tostring(now), reqs, asgs, vols,
+for _, id in ipairs(redis.call('ZRANGE', P .. 'units', 0, -1)) do
+  table.insert(helpers, {'u:' .. id, redis.call('HGETALL', P .. 'unit:' .. id),
+                         redis.call('SMEMBERS', P .. 'apending:u:' .. id)})
+end
+return {tostring(now), reqs, asgs, helpers,
         redis.call('ZRANGE', P .. 'due', 0, -1, 'WITHSCORES'),
         redis.call('ZRANGE', P .. 'expiry', 0, -1, 'WITHSCORES')}
 )lua";
@@ -171,15 +176,15 @@ struct Snapshot {
     std::vector<HashFields> offers;
     std::string due, esc;  // Scores, "" when not a member.
   };
-  struct Volunteer {
-    std::string id;
+  struct Helper {
+    std::string key;  // "v:<volunteer id>" or "u:<unit id>"
     HashFields h;
     std::set<std::string> pending;  // apending
   };
   int64_t now_ms = 0;
   std::vector<Request> requests;
   std::vector<HashFields> assignments;
-  std::vector<Volunteer> volunteers;
+  std::vector<Helper> helpers;
   std::map<std::string, int64_t> due, expiry;
 
   // Nothing is overdue: every request the leader must look at and every pending offer
@@ -231,7 +236,7 @@ absl::StatusOr<Snapshot> TakeSnapshot(RedisClient& redis, const std::string& dis
   }
   for (const RedisValue& a : e[2].elements) s.assignments.emplace_back(a);
   for (const RedisValue& v : e[3].elements) {
-    s.volunteers.push_back({v.elements[0].str, HashFields(v.elements[1]), SetOf(v.elements[2])});
+    s.helpers.push_back({v.elements[0].str, HashFields(v.elements[1]), SetOf(v.elements[2])});
   }
   s.due = ScoresOf(e[4]);
   s.expiry = ScoresOf(e[5]);
@@ -253,19 +258,17 @@ std::vector<std::string> Violations(const Snapshot& s, const DispatchPolicyOptio
 
   // Assignments by request and by volunteer.
   absl::flat_hash_map<std::string, std::set<std::string>> standing_of_request;
-  absl::flat_hash_map<std::string, int> open_of_volunteer;
+  absl::flat_hash_map<std::string, int> open_of_helper;  // By assignee key.
   for (const HashFields& a : s.assignments) {
     std::string who = absl::StrCat(a.str("kind"), ":", a.str("who"));
     if (a.has("release_ms")) continue;
     standing_of_request[a.str("req")].insert(who);
     const std::string& p = a.str("progress");
-    if (a.str("kind") == "v" && p != "COMPLETED" && p != "RATED") {
-      ++open_of_volunteer[a.str("who")];
-    }
+    if (p != "COMPLETED" && p != "RATED") ++open_of_helper[who];
   }
 
   std::set<std::string> all_pending;  // Offer ids in state PENDING.
-  absl::flat_hash_map<std::string, std::set<std::string>> pending_of_volunteer;
+  absl::flat_hash_map<std::string, std::set<std::string>> pending_of_helper;
   for (const Snapshot::Request& r : s.requests) {
     const std::string& id = r.id;
     const std::string& state = r.h.str("state");
@@ -288,7 +291,7 @@ std::vector<std::string> Violations(const Snapshot& s, const DispatchPolicyOptio
       ++per_round[o.integer("round")];
       if (o.str("state") == "PENDING") {
         all_pending.insert(oid);
-        if (o.str("kind") == "v") pending_of_volunteer[o.str("to")].insert(oid);
+        pending_of_helper[absl::StrCat(o.str("kind"), ":", o.str("to"))].insert(oid);
         if (r.pending.count(oid) == 0) bad(oid, ": PENDING but not in rpend of ", id);
       }
     }
@@ -401,16 +404,16 @@ std::vector<std::string> Violations(const Snapshot& s, const DispatchPolicyOptio
     for (const Snapshot::Request& r : s.requests) known = known || r.id == a.str("req");
     if (!known) bad("assignment of ", a.str("who"), " to unknown request ", a.str("req"));
   }
-  for (const Snapshot::Volunteer& v : s.volunteers) {
+  for (const Snapshot::Helper& v : s.helpers) {
     int64_t active = v.h.integer("active_n");
     int64_t capacity = v.h.integer("capacity");
-    if (active > capacity) bad(v.id, ": active_n ", active, " > capacity ", capacity);
-    if (active != open_of_volunteer[v.id]) {
-      bad(v.id, ": active_n ", active, " but ", open_of_volunteer[v.id], " open assignments");
+    if (active > capacity) bad(v.key, ": active_n ", active, " > capacity ", capacity);
+    if (active != open_of_helper[v.key]) {
+      bad(v.key, ": active_n ", active, " but ", open_of_helper[v.key], " open assignments");
     }
-    if (v.pending != pending_of_volunteer[v.id]) {
-      bad(v.id, ": apending {", absl::StrJoin(v.pending, " "), "} but pending offers {",
-          absl::StrJoin(pending_of_volunteer[v.id], " "), "}");
+    if (v.pending != pending_of_helper[v.key]) {
+      bad(v.key, ": apending {", absl::StrJoin(v.pending, " "), "} but pending offers {",
+          absl::StrJoin(pending_of_helper[v.key], " "), "}");
     }
   }
   return out;
@@ -707,12 +710,25 @@ TEST(DispatchChaosTest, AnAssignmentRacingAnEscalationLeavesOneOutcome) {
   EXPECT_EQ(escalated_staffed, 0);
 }
 
+// Sets `a` from an assignee key ("v:<id>" or "u:<id>").
+void SetAssignee(const std::string& key, v1::Assignee* a) {
+  if (key.rfind("u:", 0) == 0) {
+    a->set_unit_id(key.substr(2));
+  } else {
+    a->set_volunteer_id(key.substr(2));
+  }
+}
+
 // Drives one district with random operations from several threads over two instances.
 class RandomOperations {
  public:
+  // `volunteers`: ids; `helpers`: every volunteer and unit as an assignee key.
   RandomOperations(Cluster* c, std::vector<DispatchWorld> worlds,
-                   std::vector<std::string> volunteers)
-      : c_(c), worlds_(std::move(worlds)), volunteers_(std::move(volunteers)) {}
+                   std::vector<std::string> volunteers, std::vector<std::string> helpers)
+      : c_(c),
+        worlds_(std::move(worlds)),
+        volunteers_(std::move(volunteers)),
+        helpers_(std::move(helpers)) {}
 
   void Run(uint64_t seed, int ops) {
     std::mt19937_64 rng(seed);
@@ -735,7 +751,7 @@ class RandomOperations {
       } else if (dice < 80) {
         Cancel(w, rng);
       } else if (dice < 89) {
-        AssignManually(w, volunteers_[uniform(static_cast<int>(volunteers_.size()))], rng);
+        AssignManually(w, helpers_[uniform(static_cast<int>(helpers_.size()))], rng);
       } else {
         Reassign(w, uniform(2) == 0, rng);
       }
@@ -771,7 +787,7 @@ class RandomOperations {
     return requests_[rng() % requests_.size()];
   }
 
-  // A request with a current assignee, and that assignee's volunteer id.
+  // A request with a current assignee, and that assignee's key.
   std::pair<std::string, std::string> AnyAssignment(std::mt19937_64& rng) {
     for (int attempt = 0; attempt < 6; ++attempt) {
       std::string id = AnyRequest(rng);
@@ -779,7 +795,7 @@ class RandomOperations {
       std::vector<std::string> who =
           ListItems(c_->Hash(keys::Request(district(), id)).str("assignees"));
       if (who.empty()) continue;
-      return {id, who[rng() % who.size()].substr(2)};
+      return {id, who[rng() % who.size()]};
     }
     return {};
   }
@@ -834,15 +850,21 @@ class RandomOperations {
   }
 
   void Progress(const DispatchWorld& w, int dice, std::mt19937_64& rng) {
-    auto [request, volunteer] = AnyAssignment(rng);
+    auto [request, who] = AnyAssignment(rng);
     if (request.empty()) return;
-    v1::ProgressKind kind = dice < 30   ? v1::PROGRESS_EN_ROUTE
-                            : dice < 50 ? v1::PROGRESS_ARRIVED
-                            : dice < 80 ? v1::PROGRESS_COMPLETED
-                            : dice < 90 ? v1::PROGRESS_NO_SHOW
-                                        : v1::PROGRESS_RATED;
-    Note(absl::StrCat("progress ", v1::ProgressKind_Name(kind), " ", request, " ", volunteer),
-         w.Progress(request, volunteer, kind, 30));
+    v1::ReportProgressRequest req;
+    req.set_request_id(request);
+    SetAssignee(who, req.mutable_assignee());
+    req.set_kind(dice < 30   ? v1::PROGRESS_EN_ROUTE
+                 : dice < 50 ? v1::PROGRESS_ARRIVED
+                 : dice < 80 ? v1::PROGRESS_COMPLETED
+                 : dice < 90 ? v1::PROGRESS_NO_SHOW
+                             : v1::PROGRESS_RATED);
+    if (req.kind() == v1::PROGRESS_COMPLETED) req.set_minutes_served(30);
+    if (req.kind() == v1::PROGRESS_RATED) req.set_rating(4);
+    v1::Assignment out;
+    Note(absl::StrCat("progress ", v1::ProgressKind_Name(req.kind()), " ", request, " ", who),
+         w.Vol()->ReportProgress(Ctx(w.admin()).get(), req, &out));
   }
 
   void Cancel(const DispatchWorld& w, std::mt19937_64& rng) {
@@ -855,15 +877,15 @@ class RandomOperations {
     Note("cancel " + id, w.Intake()->CancelRequest(Ctx(w.admin()).get(), req, &out));
   }
 
-  void AssignManually(const DispatchWorld& w, const std::string& volunteer, std::mt19937_64& rng) {
+  void AssignManually(const DispatchWorld& w, const std::string& who, std::mt19937_64& rng) {
     std::string id = AnyRequest(rng);
     if (id.empty()) return;
     v1::AssignManuallyRequest req;
     req.set_request_id(id);
-    req.mutable_assignee()->set_volunteer_id(volunteer);
+    SetAssignee(who, req.mutable_assignee());
     req.set_reason("chaos: assigned by hand");
     v1::Assignment out;
-    Note(absl::StrCat("assign ", id, " ", volunteer),
+    Note(absl::StrCat("assign ", id, " ", who),
          w.Dispatch()->AssignManually(Ctx(w.admin()).get(), req, &out));
   }
 
@@ -872,22 +894,23 @@ class RandomOperations {
     if (request.empty()) return;
     v1::ReassignRequest req;
     req.set_request_id(request);
-    req.mutable_from_assignee()->set_volunteer_id(from);
+    SetAssignee(from, req.mutable_from_assignee());
+    std::string to;
     if (to_someone) {
-      std::string to = volunteers_[rng() % volunteers_.size()];
+      to = helpers_[rng() % helpers_.size()];
       if (to == from) return;
-      req.mutable_to_assignee()->set_volunteer_id(to);
+      SetAssignee(to, req.mutable_to_assignee());
     }
     req.set_reason("chaos: moved");
     v1::ReassignResponse out;
-    Note(absl::StrCat("reassign ", request, " from ", from, to_someone ? " to " : " back",
-                      req.to_assignee().volunteer_id()),
+    Note(absl::StrCat("reassign ", request, " from ", from, to_someone ? " to " : " back", to),
          w.Dispatch()->Reassign(Ctx(w.admin()).get(), req, &out));
   }
 
   Cluster* const c_;
   std::vector<DispatchWorld> worlds_;
   const std::vector<std::string> volunteers_;
+  const std::vector<std::string> helpers_;
   std::atomic<int> calls_{0};
   absl::Mutex mu_;
   std::vector<std::string> requests_ ABSL_GUARDED_BY(mu_);
@@ -927,12 +950,31 @@ TEST(DispatchChaosTest, RandomOperationsKeepTheInvariants) {
         worlds[i % 2].Volunteer(Where(north, east), {}, 1 + static_cast<int>(rng() % 3)));
     ASSERT_FALSE(vols.back().empty());
   }
+  std::vector<std::string> helpers;
+  for (const std::string& v : vols) helpers.push_back("v:" + v);
+  // Stations take requests for two or more (and work assigned by hand).
+  for (int i = 0; i < 3; ++i) {
+    v1::CreateUnitRequest req;
+    req.set_district(d);
+    v1::Unit* u = req.mutable_unit();
+    u->set_kind(v1::UNIT_STATION);
+    u->set_name(absl::StrCat("Station ", i));
+    u->set_community_id("wx-aiguo");
+    *u->mutable_location() = Where(600.0 * i - 600, 300);
+    u->set_capacity(2);
+    u->set_active(true);
+    v1::Unit out;
+    grpc::Status st = v1::UnitService::NewStub(worlds[i % 2].channel())
+                          ->CreateUnit(Ctx(worlds[0].admin()).get(), req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    helpers.push_back("u:" + out.id());
+  }
   ASSERT_TRUE(WaitFor(
       [&] { return Indexed(worlds[0], vols, Where()) && Indexed(worlds[1], vols, Where()); }));
 
   constexpr int kThreads = 4;
   constexpr int kOps = 1000;
-  RandomOperations ops(&c, worlds, vols);
+  RandomOperations ops(&c, worlds, vols, helpers);
   Observer observer(&c.redis(), d, *policy);
   absl::Time start = absl::Now();
   std::atomic<bool> done{false};
@@ -959,8 +1001,10 @@ TEST(DispatchChaosTest, RandomOperationsKeepTheInvariants) {
   std::map<std::string, int> by_state;
   for (const Snapshot::Request& r : last.requests) ++by_state[r.h.str("state")];
   std::cout << "[ chaos ] seed " << seed << ": " << ops.calls() << " calls in " << took << "; "
-            << last.requests.size() << " requests, " << last.assignments.size()
-            << " assignments; at rest " << (at_rest ? "" : "NOT ") << "after "
+            << last.requests.size() << " requests, " << last.assignments.size() << " assignments ("
+            << std::count_if(last.assignments.begin(), last.assignments.end(),
+                             [](const HashFields& a) { return a.str("kind") == "u"; })
+            << " to units); at rest " << (at_rest ? "" : "NOT ") << "after "
             << absl::Now() - start - took << "; invariants checked on " << quiet_during
             << " quiet snapshots during the operations and "
             << observer.quiet_snapshots() - quiet_during << " after\n[ chaos ] states at the end:";
