@@ -1249,53 +1249,72 @@ TEST(DispatchChaosTest, LeaderFailoverTakesTheLeaseAndExpiresOffers) {
   EXPECT_EQ(ws.Get(r.id()).state(), v1::OFFERED);
 }
 
-// Reads a WatchEvents stream on its own thread, once `start` is notified (a client
-// that does not read yet: the server's writes back up): the events received so far,
-// the stream cancelled on request.
-class EventReader {
+// Reads a server stream (WatchEvents, WatchOffers) on its own thread, once `start` is
+// notified (a client that does not read yet: the server's writes back up): the
+// messages received so far, the call cancelled on request.
+template <typename Msg>
+class StreamReader {
  public:
-  EventReader(const DispatchWorld& w, const std::string& after, absl::Notification* start = nullptr)
-      : stub_(w.Dispatch()), ctx_(Ctx(w.admin(), 60)) {
-    v1::WatchEventsRequest req;
-    req.set_district(w.district());
-    req.set_after_event_id(after);
-    reader_ = stub_->WatchEvents(ctx_.get(), req);
+  template <typename Stub, typename Req>
+  StreamReader(std::unique_ptr<Stub> stub, const std::string& token,
+               std::unique_ptr<grpc::ClientReader<Msg>> (Stub::*method)(grpc::ClientContext*,
+                                                                        const Req&),
+               const Req& req, absl::Notification* start = nullptr)
+      : ctx_(Ctx(token, 60)) {
+    reader_ = ((*stub).*method)(ctx_.get(), req);
+    stub_ = std::shared_ptr<Stub>(std::move(stub));
     thread_ = std::thread([this, start] {
       if (start != nullptr) start->WaitForNotification();
-      v1::Event e;
-      while (reader_->Read(&e)) {
+      Msg m;
+      while (reader_->Read(&m)) {
         absl::MutexLock lock(&mu_);
-        events_.push_back(e);
+        received_.push_back(m);
       }
     });
   }
-  ~EventReader() { Stop(); }
+  ~StreamReader() { Stop(); }
 
-  // Waits until at least `n` events arrived or `timeout` passes.
+  // Waits until at least `n` messages arrived or `timeout` passes.
   bool AwaitCount(size_t n, absl::Duration timeout = absl::Seconds(20)) {
-    return WaitFor([&] { return events().size() >= n; }, timeout);
+    return WaitFor([&] { return received().size() >= n; }, timeout);
   }
-  std::vector<v1::Event> events() {
+  std::vector<Msg> received() {
     absl::MutexLock lock(&mu_);
-    return events_;
+    return received_;
   }
   // Cancels the call (a client going away mid-stream) and returns what was received.
-  std::vector<v1::Event> Stop() {
+  std::vector<Msg> Stop() {
     if (thread_.joinable()) {
       ctx_->TryCancel();
       thread_.join();
       (void)reader_->Finish();
     }
-    return events();
+    return received();
   }
 
  private:
-  std::unique_ptr<v1::DispatchService::Stub> stub_;
+  std::shared_ptr<void> stub_;
   std::unique_ptr<grpc::ClientContext> ctx_;
-  std::unique_ptr<grpc::ClientReader<v1::Event>> reader_;
+  std::unique_ptr<grpc::ClientReader<Msg>> reader_;
   std::thread thread_;
   absl::Mutex mu_;
-  std::vector<v1::Event> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<Msg> received_ ABSL_GUARDED_BY(mu_);
+};
+
+// A WatchEvents stream of `w`'s district after `after`.
+class EventReader : public StreamReader<v1::Event> {
+ public:
+  EventReader(const DispatchWorld& w, const std::string& after, absl::Notification* start = nullptr)
+      : StreamReader(w.Dispatch(), w.admin(), &v1::DispatchService::Stub::WatchEvents,
+                     Request(w.district(), after), start) {}
+
+ private:
+  static v1::WatchEventsRequest Request(const std::string& district, const std::string& after) {
+    v1::WatchEventsRequest req;
+    req.set_district(district);
+    req.set_after_event_id(after);
+    return req;
+  }
 };
 
 // What WatchEvents sends for the stream's entries in [from, to]: all but the
@@ -1386,7 +1405,7 @@ TEST(DispatchChaosTest, WatchEventsResumesWithoutGapsOrDuplicates) {
   std::string last;
   ASSERT_TRUE(WaitFor(
       [&] {
-        std::vector<v1::Event> got = sitting3.events();
+        std::vector<v1::Event> got = sitting3.received();
         last = VisibleEvents(c, d, "-", "+").back();
         last = last.substr(0, last.find(' '));
         return !got.empty() && !StreamIdBefore(got.back().event_id(), last);
@@ -1421,6 +1440,116 @@ TEST(DispatchChaosTest, WatchEventsResumesWithoutGapsOrDuplicates) {
   EXPECT_EQ(g[0].type(), v1::EVENT_STREAM_GAP);
   EXPECT_EQ(g[0].attributes().at("oldest_event_id"), oldest);
   EXPECT_EQ(absl::StrCat(g[1].event_id(), " ", g[1].request_id()), kept[0]);
+}
+
+// A volunteer's phone follows WatchOffers in three sittings while offers come, are
+// answered and expire, reconnecting to the other instance each time with the last
+// cursor (the second sitting not reading at first): together the sittings are exactly
+// the volunteer's inbox, each offer change once, in order.
+TEST(DispatchChaosTest, WatchOffersResumesWithoutGapsOrDuplicates) {
+  Cluster c("urgent.offer_ttl=400ms,urgent.max_rounds=2");
+  std::string log;
+  Dispatchd* a = c.Start("offers-a", &log);
+  ASSERT_NE(a, nullptr) << log;
+  Dispatchd* b = c.Start("offers-b", &log);
+  ASSERT_NE(b, nullptr) << log;
+  const std::string d = "offerwatch";
+  std::vector<DispatchWorld> worlds = {c.World(a, d), c.World(b, d)};
+  std::string v = worlds[0].Volunteer(Where(20, 0), {}, 10);
+  std::string other = worlds[1].Volunteer(Where(3000, 0), {}, 10);
+  ASSERT_TRUE(WaitFor([&] {
+    return Indexed(worlds[0], {v, other}, Where()) && Indexed(worlds[1], {v, other}, Where());
+  }));
+  auto watch = [&](int instance, const std::string& cursor, absl::Notification* start) {
+    v1::WatchOffersRequest req;
+    req.set_volunteer_id(v);
+    req.set_resume_after_cursor(cursor);
+    return std::make_unique<StreamReader<v1::Offer>>(
+        worlds[instance].Vol(), worlds[instance].admin(), &v1::VolunteerService::Stub::WatchOffers,
+        req, start);
+  };
+
+  std::vector<v1::Offer> received;
+  auto sitting1 = watch(0, "", nullptr);
+  std::atomic<bool> done{false};
+  std::thread load([&] {
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 60; ++i) {
+      DispatchWorld& w = worlds[i % 2];
+      v1::HelpRequest r = w.Submit(v1::URGENT, Where(0, 3.0 * i));
+      std::vector<std::string> offers;
+      if (!WaitFor([&] {
+            offers = PendingOf(c, d, r.id());
+            return !offers.empty();
+          })) {
+        continue;
+      }
+      switch (rng() % 3) {
+        case 0:
+          (void)worlds[(i + 1) % 2].Respond(offers[0], false);
+          break;
+        case 1:
+          if (worlds[(i + 1) % 2].Respond(offers[0], true).ok()) {
+            (void)w.Progress(r.id(), v, v1::PROGRESS_COMPLETED, 15);
+          }
+          break;
+        default:
+          break;  // Let it expire.
+      }
+    }
+    done = true;
+  });
+  const std::string inbox = keys::Inbox(d, "v:" + v);
+  auto inbox_after = [&](const std::string& cursor) {
+    return c.Command({"XRANGE", inbox, "(" + cursor, "+"}).elements.size();
+  };
+  ASSERT_TRUE(sitting1->AwaitCount(10));
+  std::vector<v1::Offer> part = sitting1->Stop();
+  received.insert(received.end(), part.begin(), part.end());
+  sitting1.reset();
+
+  absl::Notification read;
+  auto sitting2 = watch(1, received.back().cursor(), &read);
+  ASSERT_TRUE(WaitFor([&] { return inbox_after(received.back().cursor()) >= 40; }));
+  read.Notify();
+  ASSERT_TRUE(sitting2->AwaitCount(30));
+  part = sitting2->Stop();
+  received.insert(received.end(), part.begin(), part.end());
+  sitting2.reset();
+
+  auto sitting3 = watch(0, received.back().cursor(), nullptr);
+  load.join();
+  ASSERT_TRUE(done);
+  // Everything now in the inbox (the last offers expire by themselves) must arrive.
+  std::string last;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        RedisValue tip = c.Command({"XREVRANGE", inbox, "+", "-", "COUNT", "1"});
+        last = tip.elements[0].elements[0].str;
+        std::vector<v1::Offer> got = sitting3->received();
+        return !got.empty() && got.back().cursor() == last &&
+               c.Command({"SCARD", keys::AssigneePending(d, "v:" + v)}).integer == 0;
+      },
+      absl::Seconds(20)));
+  part = sitting3->Stop();
+  received.insert(received.end(), part.begin(), part.end());
+
+  std::vector<std::string> got, want;
+  for (const v1::Offer& o : received) {
+    EXPECT_FALSE(o.snapshot()) << "nothing was pending when the first sitting began";
+    got.push_back(absl::StrCat(o.cursor(), " ", o.offer_id(), " ", v1::OfferState_Name(o.state())));
+  }
+  for (const RedisValue& e : c.Command({"XRANGE", inbox, "-", last}).elements) {
+    HashFields f(e.elements[1]);
+    want.push_back(absl::StrCat(e.elements[0].str, " ", f.str("o"), " OFFER_", f.str("s")));
+  }
+  EXPECT_EQ(got.size(), want.size());
+  auto diff = std::mismatch(got.begin(), got.end(), want.begin(), want.end());
+  EXPECT_TRUE(got == want) << "first difference at " << diff.first - got.begin() << ": got \""
+                           << (diff.first == got.end() ? "<end>" : *diff.first) << "\", want \""
+                           << (diff.second == want.end() ? "<end>" : *diff.second) << "\"";
+  std::cout << "[ watch ] " << got.size() << " offer messages in three sittings, " << want.size()
+            << " in the inbox\n";
 }
 
 }  // namespace
