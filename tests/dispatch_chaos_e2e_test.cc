@@ -1552,5 +1552,88 @@ TEST(DispatchChaosTest, WatchOffersResumesWithoutGapsOrDuplicates) {
             << " in the inbox\n";
 }
 
+// Many watchers connect, read a little (or nothing) and cancel, on both instances,
+// while the district is busy: both servers stay up, keep serving, stream events in
+// order and shut down cleanly.
+TEST(DispatchChaosTest, WatchersComingAndGoingUnderLoadDoNotHurtTheServers) {
+  Cluster c(kShortPolicy);
+  std::string log;
+  Dispatchd* a = c.Start("churn-a", &log);
+  ASSERT_NE(a, nullptr) << log;
+  Dispatchd* b = c.Start("churn-b", &log);
+  ASSERT_NE(b, nullptr) << log;
+  const std::string d = "churn";
+  std::vector<DispatchWorld> worlds = {c.World(a, d), c.World(b, d)};
+  std::vector<std::string> vols;
+  for (int i = 0; i < 6; ++i) vols.push_back(worlds[i % 2].Volunteer(Where(100.0 * i, 0), {}, 5));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Indexed(worlds[0], vols, Where()) && Indexed(worlds[1], vols, Where()); }));
+
+  std::atomic<bool> done{false};
+  std::thread load([&] {
+    for (int i = 0; i < 80; ++i) {
+      v1::HelpRequest r = worlds[i % 2].Submit(i % 2 ? v1::CRISIS : v1::URGENT, Where(0, 4.0 * i));
+      std::vector<std::string> offers;
+      if (WaitFor(
+              [&] {
+                offers = PendingOf(c, d, r.id());
+                return !offers.empty();
+              },
+              absl::Seconds(2))) {
+        (void)worlds[(i + 1) % 2].Respond(offers[0], i % 3 == 0);
+      }
+    }
+    done = true;
+  });
+  std::atomic<int> opened{0}, out_of_order{0};
+  std::vector<std::thread> watchers;
+  for (int t = 0; t < 12; ++t) {
+    watchers.emplace_back([&, t] {
+      std::mt19937_64 rng(100 + t);
+      while (!done) {
+        const DispatchWorld& w = worlds[rng() % 2];
+        bool offers = rng() % 2 == 0;
+        std::unique_ptr<StreamReader<v1::Event>> events;
+        std::unique_ptr<StreamReader<v1::Offer>> inbox;
+        if (offers) {
+          v1::WatchOffersRequest req;
+          req.set_volunteer_id(vols[rng() % vols.size()]);
+          inbox = std::make_unique<StreamReader<v1::Offer>>(
+              w.Vol(), w.admin(), &v1::VolunteerService::Stub::WatchOffers, req);
+        } else {
+          events = std::make_unique<EventReader>(w, rng() % 2 ? "0" : "");
+        }
+        opened.fetch_add(1);
+        size_t want = rng() % 20;
+        if (events) {
+          events->AwaitCount(want, absl::Milliseconds(300));
+          std::vector<v1::Event> got = events->Stop();
+          for (size_t i = 1; i < got.size(); ++i) {
+            if (!StreamIdBefore(got[i - 1].event_id(), got[i].event_id()))
+              out_of_order.fetch_add(1);
+          }
+        } else {
+          inbox->AwaitCount(want, absl::Milliseconds(300));
+          inbox->Stop();
+        }
+      }
+    });
+  }
+  load.join();
+  for (std::thread& t : watchers) t.join();
+  std::cout << "[ churn ] " << opened.load() << " watch calls opened and dropped\n";
+  EXPECT_EQ(out_of_order.load(), 0);
+  EXPECT_TRUE(a->child()->running()) << a->log();
+  EXPECT_TRUE(b->child()->running()) << b->log();
+  // Both still serve, streams included.
+  for (DispatchWorld& w : worlds) {
+    EventReader r(w, "0");
+    EXPECT_TRUE(r.AwaitCount(5));
+    EXPECT_FALSE(w.Get(absl::StrCat(d, "-1")).id().empty());
+  }
+  EXPECT_EQ(a->Stop(), 0) << a->log();
+  EXPECT_EQ(b->Stop(), 0) << b->log();
+}
+
 }  // namespace
 }  // namespace yiyuan::testing
