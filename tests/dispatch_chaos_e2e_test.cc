@@ -2,6 +2,8 @@
 // processes sharing one real redis-server, real gRPC, real SIGKILLs. Outcomes are
 // checked both from what clients see and from Redis itself, read directly. Nothing
 // waits a fixed time: every wait is for a condition, with a deadline.
+#include <signal.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "server/dispatch_store.h"
 #include "server/dispatcher.h"
 #include "server/keys.h"
 #include "server/redis_client.h"
@@ -1633,6 +1636,103 @@ TEST(DispatchChaosTest, WatchersComingAndGoingUnderLoadDoNotHurtTheServers) {
   }
   EXPECT_EQ(a->Stop(), 0) << a->log();
   EXPECT_EQ(b->Stop(), 0) << b->log();
+}
+
+// The leader freezes (SIGSTOP) long enough to lose its lease and the other instance
+// takes over: the scripts refuse the old token (called directly here, as the frozen
+// leader would once it woke), the woken leader does not take the lease back, and the
+// district keeps every invariant throughout.
+TEST(DispatchChaosTest, AFrozenLeaderThatWakesUpCannotAct) {
+  const std::string spec =
+      "urgent.offer_ttl=500ms,urgent.max_rounds=4,crisis.offer_ttl=500ms,crisis.max_rounds=3";
+  absl::StatusOr<DispatchPolicyOptions> policy = ParseDispatchPolicy(spec);
+  ASSERT_TRUE(policy.ok());
+  Cluster c(spec);
+  std::string log;
+  Dispatchd* a = c.Start("frozen-a", &log);
+  ASSERT_NE(a, nullptr) << log;
+  Dispatchd* b = c.Start("frozen-b", &log);
+  ASSERT_NE(b, nullptr) << log;
+  const std::string d = "frozen";
+  DispatchWorld wa = c.World(a, d);
+  std::vector<std::string> vols;
+  for (int i = 0; i < 8; ++i) vols.push_back(wa.Volunteer(Where(90.0 * i, 0), {}, 5));
+  std::string lease;
+  ASSERT_TRUE(WaitFor([&] {
+    lease = c.Command({"GET", keys::Lease(d)}).str;
+    return !lease.empty();
+  }));
+  bool a_leads = absl::EndsWith(lease, " frozen-a");
+  Dispatchd* leader = a_leads ? a : b;
+  Dispatchd* other = a_leads ? b : a;
+  const std::string other_name = a_leads ? "frozen-b" : "frozen-a";
+  DispatchWorld w = c.World(other, d);
+  ASSERT_TRUE(WaitFor([&] { return Indexed(w, vols, Where()); }));
+
+  Observer observer(&c.redis(), d, *policy);
+  std::atomic<bool> stop{false};
+  std::atomic<int> submitted{0};
+  // Load through the instance that stays awake: submissions, declines, expiries.
+  std::thread load([&] {
+    std::mt19937_64 rng(5);
+    for (int i = 0; !stop; ++i) {
+      v1::HelpRequest r = w.Submit(i % 2 ? v1::CRISIS : v1::URGENT, Where(0, 3.0 * (i % 300)));
+      submitted.fetch_add(1);
+      std::vector<std::string> offers;
+      if (WaitFor(
+              [&] {
+                offers = PendingOf(c, d, r.id());
+                return !offers.empty();
+              },
+              absl::Seconds(2)) &&
+          rng() % 2 == 0) {
+        (void)w.Respond(offers[0], false);
+      }
+      observer.Look();
+    }
+  });
+  auto expired_events = [&] {
+    int n = 0;
+    for (const RedisValue& e : c.Command({"XRANGE", keys::Events(d), "-", "+"}).elements) {
+      if (HashFields(e.elements[1]).str("type") == "offer.expired") ++n;
+    }
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return submitted.load() >= 10; }));
+  const std::string lease_before = c.Command({"GET", keys::Lease(d)}).str;
+  ASSERT_EQ(kill(leader->child()->pid(), SIGSTOP), 0);
+  ASSERT_TRUE(WaitFor([&] {
+    lease = c.Command({"GET", keys::Lease(d)}).str;
+    return absl::EndsWith(lease, " " + other_name);
+  }));
+  // The new leader expires offers while the old one is frozen.
+  int expired_before = expired_events();
+  ASSERT_TRUE(WaitFor([&] { return expired_events() >= expired_before + 3; }));
+  // What the frozen leader would do with its old token is refused by the scripts.
+  int64_t old_token = Int(lease_before.substr(0, lease_before.find(' ')));
+  std::vector<std::string> some = c.Strings({"ZRANGE", keys::RequestIndex(d), "-1", "-1"});
+  ASSERT_EQ(some.size(), 1u);
+  DispatchStore store(&c.redis());
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  EXPECT_TRUE(absl::IsAborted(store.Advance(some[0], old_token, deadline).status()));
+  EXPECT_TRUE(absl::IsAborted(store
+                                  .Escalate(some[0], std::nullopt, EscalationReason::kManual,
+                                            "stale", "test", old_token, deadline)
+                                  .status()));
+  EXPECT_TRUE(absl::IsAborted(
+      store.MakeOffers(some[0], 0, true, absl::Seconds(1), "", old_token, {}, deadline).status()));
+  ASSERT_EQ(kill(leader->child()->pid(), SIGCONT), 0);
+  // The old leader wakes up, finds the lease taken, and the load goes on.
+  int at_wake = submitted.load();
+  ASSERT_TRUE(WaitFor([&] { return submitted.load() >= at_wake + 15; }, absl::Seconds(30)));
+  stop = true;
+  load.join();
+  EXPECT_TRUE(absl::EndsWith(c.Command({"GET", keys::Lease(d)}).str, " " + other_name))
+      << "the woken leader does not take the lease back while it is held";
+  EXPECT_TRUE(WaitFor([&] { return observer.Look(); }, absl::Seconds(30)));
+  EXPECT_GT(observer.quiet_snapshots(), 0);
+  EXPECT_TRUE(observer.violations().empty()) << absl::StrJoin(observer.violations(), "\n");
+  EXPECT_TRUE(leader->child()->running()) << leader->log();
 }
 
 }  // namespace
