@@ -108,7 +108,19 @@ void Dispatcher::Stop() {
   }
 }
 
+void Dispatcher::FollowDistrict(absl::string_view district) {
+  // The leader loop runs for the districts the roster follows, and the roster wakes the
+  // district's WatchEvents and WatchOffers calls. Volunteers and units make a district
+  // known, but requests may come first (or only): without this, such a district had no
+  // leader (nothing expired, picked up or escalated its requests) and its watchers were
+  // never woken. Once per district and process; a failure is retried next time.
+  if (!roster_->Follow(district, absl::Now() + absl::Seconds(1)).ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void Dispatcher::Submitted(const HelpRequest& request) {
+  FollowDistrict(request.district);
   // Pooled requests wait for the leader's next batch cycle (they are in its due set).
   if (options_.batch_interval > absl::ZeroDuration() &&
       request.content.urgency == Urgency::kRoutine) {
@@ -520,6 +532,7 @@ absl::StatusOr<MobilizeOutcome> Dispatcher::Mobilize(absl::string_view district,
                                                      double radius_m, absl::Duration ttl,
                                                      absl::string_view actor,
                                                      absl::Time deadline) {
+  FollowDistrict(district);
   absl::StatusOr<Mobilization> m =
       store_->Mobilize(district, key, content, fingerprint, actor, deadline);
   if (!m.ok()) return m.status();

@@ -100,7 +100,8 @@ class Dispatcher {
   // once.
   void Stop();
 
-  // A request was just created: make its first offers.
+  // A request was just created: make its first offers (and make sure its district is
+  // followed, so that it has a leader and its watchers are woken).
   void Submitted(const HelpRequest& request);
   // A request may need its next round now (an offer was declined, an assignee did not
   // show, an operator sent it back to matching).
@@ -167,6 +168,8 @@ class Dispatcher {
                                      absl::Time deadline);
   // One batch cycle over one district's pooled requests.
   absl::Status RunBatch(std::vector<DispatchSnapshot> pool, int64_t fence, absl::Time deadline);
+  // Makes sure this instance's roster (and so every instance's) follows `district`.
+  void FollowDistrict(absl::string_view district);
   void Enqueue(Job job);
   void Work();
   void Lead();
