@@ -1735,5 +1735,29 @@ TEST(DispatchChaosTest, AFrozenLeaderThatWakesUpCannotAct) {
   EXPECT_TRUE(leader->child()->running()) << leader->log();
 }
 
+// Found while probing WatchEvents: a district that has requests but no volunteer or
+// unit yet was followed by no instance, so it had no leader (its requests were never
+// expired, picked up or escalated by the loop) and watchers of its events were never
+// woken. The request here is ROUTINE, which only the leader handles, with a short SLA.
+TEST(DispatchChaosTest, ADistrictWithRequestsButNoVolunteersIsLedAndWatched) {
+  Cluster c("routine.sla=2s");
+  std::string log;
+  Dispatchd* a = c.Start("lonely-a", &log);
+  ASSERT_NE(a, nullptr) << log;
+  Dispatchd* b = c.Start("lonely-b", &log);
+  ASSERT_NE(b, nullptr) << log;
+  const std::string d = "lonely";
+  EventReader events(c.World(a, d), "0");
+  DispatchWorld wb = c.World(b, d);
+  v1::HelpRequest r = wb.Submit(v1::ROUTINE, Where());
+  ASSERT_FALSE(r.id().empty());
+  EXPECT_TRUE(events.AwaitCount(1)) << "the watcher on the other instance was never woken";
+  EXPECT_TRUE(WaitFor([&] { return wb.Get(r.id()).state() == v1::ESCALATED; }, absl::Seconds(20)))
+      << "nobody leads the district: " << v1::RequestState_Name(wb.Get(r.id()).state());
+  std::vector<v1::Event> got = events.Stop();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0].type(), v1::EVENT_REQUEST_SUBMITTED);
+}
+
 }  // namespace
 }  // namespace yiyuan::testing
