@@ -327,6 +327,14 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
     absl::StatusOr<Ranking> ranking =
         RankAround(s, plan.radius_m, plan.search_k, false, false, &hits, &searched, deadline);
     if (!ranking.ok()) return ranking.status();
+    if (ranking->ranked.empty()) {
+      // Nobody to weigh it against: waiting for later cycles would only run out its SLA.
+      absl::Status st =
+          Escalate(s, EscalationReason::kNoCandidate,
+                   absl::StrFormat("no eligible candidate within %.1f km", plan.radius_m / 1000),
+                   fence, deadline);
+      if (!st.ok() && !absl::IsAborted(st)) return st;
+    }
     double waited_min = absl::ToDoubleMinutes(clock_->Now() -
                                               absl::FromUnixMillis(s.request.create_time_ms));
     double unassigned =

@@ -183,6 +183,17 @@ TEST_F(DispatchE2ETest, RoutineRequestsArePooledAndPlacedByTheOptimalBatchCycle)
   EXPECT_EQ(to_east[0].request_id(), a.id());
 }
 
+TEST_F(DispatchE2ETest, APooledRoutineRequestWithNobodyNearEscalatesAtItsFirstCycle) {
+  DispatchWorld w = World("batchempty");
+  std::string far = w.Volunteer(Where(30000, 0));  // Beyond ROUTINE's 5 km.
+  v1::HelpRequest r = w.Submit(v1::ROUTINE, Where());
+  ASSERT_TRUE(WaitFor([&] { return w.Get(r.id()).state() == v1::ESCALATED; }));
+  std::vector<v1::Escalation> esc = w.Escalations();
+  ASSERT_THAT(esc, SizeIs(1));
+  EXPECT_EQ(esc[0].reason(), v1::ESCALATION_NO_CANDIDATE);
+  EXPECT_THAT(w.PendingOffers(far), IsEmpty());
+}
+
 TEST_F(DispatchE2ETest, NoCandidateEscalatesAtOnce) {
   DispatchWorld w = World("emptya");
   v1::HelpRequest r = w.Submit(v1::CRISIS, Where());
