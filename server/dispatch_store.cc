@@ -411,43 +411,55 @@ absl::StatusOr<AssignmentRecord> DispatchStore::GetAssignment(absl::string_view 
 absl::StatusOr<CandidateHistory> DispatchStore::History(
     absl::string_view district, const std::vector<std::string>& volunteer_ids,
     absl::string_view phone_hash, absl::Time deadline) {
-  CandidateHistory h;
-  if (volunteer_ids.empty()) return h;
+  absl::StatusOr<std::vector<CandidateHistory>> h =
+      Histories(district, {HistoryAsk{std::string(phone_hash), volunteer_ids}}, deadline);
+  if (!h.ok()) return h.status();
+  return std::move(h->front());
+}
+
+absl::StatusOr<std::vector<CandidateHistory>> DispatchStore::Histories(
+    absl::string_view district, const std::vector<HistoryAsk>& asks, absl::Time deadline) {
+  std::vector<CandidateHistory> out(asks.size());
   std::vector<std::vector<std::string>> commands;
-  commands.reserve(volunteer_ids.size() * 3);
-  for (const std::string& id : volunteer_ids) {
-    commands.push_back({"HMGET", keys::Volunteer(district, id), "n_offers", "n_accepted",
-                        "n_answered", "n_ended", "n_completed", "n_no_show", "recent_load",
-                        "active_n", "last_offer_ms"});
-    if (!phone_hash.empty()) {
-      commands.push_back({"EXISTS", keys::PairingKey(district, id, phone_hash)});
-      commands.push_back({"SISMEMBER", keys::Served(district, phone_hash), id});
+  for (const HistoryAsk& ask : asks) {
+    for (const std::string& id : ask.volunteer_ids) {
+      commands.push_back({"HMGET", keys::Volunteer(district, id), "n_offers", "n_accepted",
+                          "n_answered", "n_ended", "n_completed", "n_no_show", "recent_load",
+                          "active_n", "last_offer_ms"});
+      if (!ask.phone_hash.empty()) {
+        commands.push_back({"EXISTS", keys::PairingKey(district, id, ask.phone_hash)});
+        commands.push_back({"SISMEMBER", keys::Served(district, ask.phone_hash), id});
+      }
     }
   }
+  if (commands.empty()) return out;
   absl::StatusOr<std::vector<RedisValue>> replies = redis_->Pipeline(commands, deadline);
   if (!replies.ok()) return replies.status();
   size_t i = 0;
-  for (const std::string& id : volunteer_ids) {
-    const auto& f = (*replies)[i++].elements;
-    if (f.size() == 9) {
-      VolunteerStats s;
-      s.offers = static_cast<int>(Int(f[0]));
-      s.offers_accepted = static_cast<int>(Int(f[1]));
-      s.offers_answered = static_cast<int>(Int(f[2]));
-      s.assignments_ended = static_cast<int>(Int(f[3]));
-      s.completed = static_cast<int>(Int(f[4]));
-      s.no_shows = static_cast<int>(Int(f[5]));
-      s.recent_load = static_cast<int>(Int(f[6]));
-      s.active_assignments = static_cast<int>(Int(f[7]));
-      s.last_offer_time_ms = Int(f[8]);
-      h.stats.emplace(id, s);
-    }
-    if (!phone_hash.empty()) {
-      if (Int((*replies)[i++]) == 1) h.paired.insert(id);
-      if (Int((*replies)[i++]) == 1) h.served_before.insert(id);
+  for (size_t a = 0; a < asks.size(); ++a) {
+    CandidateHistory& h = out[a];
+    for (const std::string& id : asks[a].volunteer_ids) {
+      const auto& f = (*replies)[i++].elements;
+      if (f.size() == 9) {
+        VolunteerStats s;
+        s.offers = static_cast<int>(Int(f[0]));
+        s.offers_accepted = static_cast<int>(Int(f[1]));
+        s.offers_answered = static_cast<int>(Int(f[2]));
+        s.assignments_ended = static_cast<int>(Int(f[3]));
+        s.completed = static_cast<int>(Int(f[4]));
+        s.no_shows = static_cast<int>(Int(f[5]));
+        s.recent_load = static_cast<int>(Int(f[6]));
+        s.active_assignments = static_cast<int>(Int(f[7]));
+        s.last_offer_time_ms = Int(f[8]);
+        h.stats.emplace(id, s);
+      }
+      if (!asks[a].phone_hash.empty()) {
+        if (Int((*replies)[i++]) == 1) h.paired.insert(id);
+        if (Int((*replies)[i++]) == 1) h.served_before.insert(id);
+      }
     }
   }
-  return h;
+  return out;
 }
 
 absl::StatusOr<std::vector<std::string>> DispatchStore::DueRequests(absl::string_view district,

@@ -208,6 +208,14 @@ class DispatchStore {
   absl::StatusOr<CandidateHistory> History(absl::string_view district,
                                            const std::vector<std::string>& volunteer_ids,
                                            absl::string_view phone_hash, absl::Time deadline);
+  // The same for several residents at once, in one round trip (a batch cycle).
+  struct HistoryAsk {
+    std::string phone_hash;
+    std::vector<std::string> volunteer_ids;
+  };
+  absl::StatusOr<std::vector<CandidateHistory>> Histories(absl::string_view district,
+                                                         const std::vector<HistoryAsk>& asks,
+                                                         absl::Time deadline);
 
   // Up to `limit` request ids of `district` due at or before `now_ms`.
   absl::StatusOr<std::vector<std::string>> DueRequests(absl::string_view district, int64_t now_ms,

@@ -319,15 +319,27 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
   absl::flat_hash_map<std::string, int> volunteer_index;
   std::vector<AssigneeRef> volunteers;
   std::vector<std::vector<ScoredCandidate>> ranked(pool.size());
+  // Candidates from the live index, then every request's history in one round trip.
+  std::vector<std::vector<Roster::Hit>> all_hits(pool.size());
+  std::vector<DispatchStore::HistoryAsk> asks(pool.size());
   for (size_t i = 0; i < pool.size(); ++i) {
     const DispatchSnapshot& s = pool[i];
     RoundPlan plan = policy_.Plan(Urgency::kRoutine, s.round - s.round_base + 1);
-    std::vector<Roster::Hit> hits;
     double searched = 0;
-    absl::StatusOr<Ranking> ranking =
-        RankAround(s, plan.radius_m, plan.search_k, false, false, &hits, &searched, deadline);
-    if (!ranking.ok()) return ranking.status();
-    if (ranking->ranked.empty()) {
+    all_hits[i] = NearbyHits(s, plan.radius_m, plan.search_k, &searched);
+    asks[i] = {s.phone_hash, VolunteerIds(all_hits[i])};
+  }
+  std::string district = pool.empty() ? std::string() : pool.front().request.district;
+  absl::StatusOr<std::vector<CandidateHistory>> histories =
+      store_->Histories(district, asks, deadline);
+  if (!histories.ok()) return histories.status();
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const DispatchSnapshot& s = pool[i];
+    RoundPlan plan = policy_.Plan(Urgency::kRoutine, s.round - s.round_base + 1);
+    const std::vector<Roster::Hit>& hits = all_hits[i];
+    Ranking ranking =
+        RankHits(s, hits, (*histories)[i], plan.radius_m, false, false);
+    if (ranking.ranked.empty()) {
       // Nobody to weigh it against: waiting for later cycles would only run out its SLA.
       absl::Status st =
           Escalate(s, EscalationReason::kNoCandidate,
@@ -341,7 +353,7 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
         options_.unassigned_cost + options_.unassigned_cost_per_minute * std::max(0.0, waited_min);
     int r = problem.AddRequest(s.headcount - s.assigned,
                                static_cast<int64_t>(std::llround(unassigned * kCostScale)));
-    for (const ScoredCandidate& sc : ranking->ranked) {
+    for (const ScoredCandidate& sc : ranking.ranked) {
       auto [it, inserted] = volunteer_index.try_emplace(sc.id, problem.num_volunteers());
       if (inserted) {
         int capacity = 1;
@@ -358,7 +370,7 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
       problem.AddArc(r, it->second,
                      static_cast<int64_t>(std::llround(std::max(0.0, sc.total_cost) * kCostScale)));
     }
-    ranked[i] = ranking->ranked;
+    ranked[i] = std::move(ranking.ranked);
   }
   absl::StatusOr<AssignmentSolution> solution = AssignmentSolver().Solve(problem);
   if (!solution.ok()) return solution.status();
@@ -397,44 +409,53 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
   return first_error;
 }
 
-absl::StatusOr<Ranking> Dispatcher::RankAround(const DispatchSnapshot& s, double radius_m, int k,
-                                               bool with_details, bool rank_offered,
-                                               std::vector<Roster::Hit>* hits,
-                                               double* searched_radius_m, absl::Time deadline) {
+std::vector<Roster::Hit> Dispatcher::NearbyHits(const DispatchSnapshot& s, double radius_m,
+                                                int k, double* searched_radius_m) const {
   const RequestContent& c = s.request.content;
   CandidateQuery q;  // Wide: the scorer gives the reasons.
   q.duty_statuses = {DutyStatus::kOn, DutyStatus::kBusy};
   q.include_units = c.headcount >= 2;
-  *hits = roster_->Nearest(s.request.district, *c.resident.location, k, radius_m, q,
-                           clock_->Now(), searched_radius_m);
-  CandidateHistory history;
-  absl::StatusOr<MatchRequest> m = MatchFor(s, *hits, &history, deadline);
-  if (!m.ok()) return m.status();
-  m->max_travel_m = radius_m;
-  if (rank_offered) m->offered.clear();
+  return roster_->Nearest(s.request.district, *c.resident.location, k, radius_m, q, clock_->Now(),
+                          searched_radius_m);
+}
+
+std::vector<std::string> Dispatcher::VolunteerIds(const std::vector<Roster::Hit>& hits) {
+  std::vector<std::string> ids;
+  for (const Roster::Hit& h : hits) {
+    if (!h.is_unit) ids.push_back(h.id);
+  }
+  return ids;
+}
+
+absl::StatusOr<Ranking> Dispatcher::RankAround(const DispatchSnapshot& s, double radius_m, int k,
+                                               bool with_details, bool rank_offered,
+                                               std::vector<Roster::Hit>* hits,
+                                               double* searched_radius_m, absl::Time deadline) {
+  *hits = NearbyHits(s, radius_m, k, searched_radius_m);
+  absl::StatusOr<CandidateHistory> history =
+      store_->History(s.request.district, VolunteerIds(*hits), s.phone_hash, deadline);
+  if (!history.ok()) return history.status();
+  return RankHits(s, *hits, *history, radius_m, with_details, rank_offered);
+}
+
+Ranking Dispatcher::RankHits(const DispatchSnapshot& s, const std::vector<Roster::Hit>& hits,
+                             const CandidateHistory& history, double radius_m, bool with_details,
+                             bool rank_offered) const {
+  MatchRequest m = MatchFor(s, history);
+  m.max_travel_m = radius_m;
+  if (rank_offered) m.offered.clear();
   std::vector<CandidateFacts> facts;
-  facts.reserve(hits->size());
-  for (const Roster::Hit& h : *hits) {
+  facts.reserve(hits.size());
+  for (const Roster::Hit& h : hits) {
     auto st = history.stats.find(h.id);
     facts.push_back(CandidateFacts{h.id, &h.candidate, h.distance_m,
                                    st == history.stats.end() ? nullptr : &st->second});
   }
-  return scorer_.Rank(*m, facts, with_details);
+  return scorer_.Rank(m, facts, with_details);
 }
 
-absl::StatusOr<MatchRequest> Dispatcher::MatchFor(const DispatchSnapshot& s,
-                                                  const std::vector<Roster::Hit>& hits,
-                                                  CandidateHistory* history,
-                                                  absl::Time deadline) {
+MatchRequest Dispatcher::MatchFor(const DispatchSnapshot& s, const CandidateHistory& history) {
   const RequestContent& c = s.request.content;
-  std::vector<std::string> volunteer_ids;
-  for (const Roster::Hit& h : hits) {
-    if (!h.is_unit) volunteer_ids.push_back(h.id);
-  }
-  absl::StatusOr<CandidateHistory> h =
-      store_->History(s.request.district, volunteer_ids, s.phone_hash, deadline);
-  if (!h.ok()) return h.status();
-  *history = *std::move(h);
   MatchRequest m;
   m.urgency = c.urgency;
   m.location = *c.resident.location;
@@ -442,8 +463,8 @@ absl::StatusOr<MatchRequest> Dispatcher::MatchFor(const DispatchSnapshot& s,
   m.preferred_skills = c.preferred_skills;
   if (c.window_start_ms > 0) m.window_start = absl::FromUnixMillis(c.window_start_ms);
   m.include_units = c.headcount >= 2;
-  m.paired = history->paired;
-  m.served_before = history->served_before;
+  m.paired = history.paired;
+  m.served_before = history.served_before;
   m.declined = Ids(s.declined_by);
   m.no_show = Ids(s.no_show);
   absl::flat_hash_set<std::string> offered;

@@ -145,10 +145,16 @@ class Dispatcher {
   };
   // Decides and carries out the next step for `s`. `fence`: leader token or 0.
   absl::Status Step(const DispatchSnapshot& s, int64_t fence, absl::Time deadline);
-  // The request as the scorer sees it, with the candidates' history.
-  absl::StatusOr<MatchRequest> MatchFor(const DispatchSnapshot& s,
-                                        const std::vector<Roster::Hit>& hits,
-                                        CandidateHistory* history, absl::Time deadline);
+  // The request as the scorer sees it, given its candidates' history.
+  static MatchRequest MatchFor(const DispatchSnapshot& s, const CandidateHistory& history);
+  // The k nearest on-duty or busy candidates of `s` within `radius_m` (live index only).
+  std::vector<Roster::Hit> NearbyHits(const DispatchSnapshot& s, double radius_m, int k,
+                                      double* searched_radius_m) const;
+  static std::vector<std::string> VolunteerIds(const std::vector<Roster::Hit>& hits);
+  // Scores `hits` for `s`.
+  Ranking RankHits(const DispatchSnapshot& s, const std::vector<Roster::Hit>& hits,
+                   const CandidateHistory& history, double radius_m, bool with_details,
+                   bool rank_offered) const;
   // Ranks the candidates of `s` within `radius_m` (the `k` nearest). Candidates already
   // offered this request are excluded unless `rank_offered` (explanations show them
   // ranked, with their offer's state).
