@@ -223,6 +223,7 @@ bool EventFromStream(absl::string_view district, absl::string_view stream_id,
       {"mobilization.filled", v1::EVENT_MOBILIZATION_FILLED},
       {"ledger.entry", v1::EVENT_LEDGER_ENTRY},
       {"batch.cycle", v1::EVENT_BATCH_CYCLE},
+      {"catalog.item", v1::EVENT_CATALOG_CHANGED},
   };
   const std::string& type = f.str("type");
   // Load counters and leader changes are bookkeeping, not events for people.

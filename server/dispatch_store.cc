@@ -120,7 +120,7 @@ DispatchStore::DispatchStore(RedisClient* redis, DispatchStoreOptions options)
       advance_(LuaScript::WithLibrary(kLib, "advance_request.lua")),
       escalate_(LuaScript::WithLibrary(kLib, "escalate_request.lua")),
       respond_(LuaScript::WithLibrary(kLib, "respond_offer.lua")),
-      progress_(LuaScript::WithLibrary(kLib, "report_progress.lua")),
+      progress_(LuaScript::WithLibraries({kLib, "points_lib.lua"}, "report_progress.lua")),
       assign_(LuaScript::WithLibrary(kLib, "assign_request.lua")),
       lease_(LuaScript::WithLibrary(kLib, "lease.lua")),
       mobilize_(LuaScript::WithLibrary(kLib, "mobilize.lua")) {}
@@ -281,6 +281,10 @@ absl::StatusOr<ProgressReply> DispatchStore::Progress(const ProgressReport& r,
                r.assignee.has_value() ? r.assignee->id : "", std::string(Name(r.kind)),
                std::to_string(r.minutes_served), std::to_string(r.rating), r.notes, r.actor,
                r.volunteer_id});
+  for (Urgency u : {Urgency::kRoutine, Urgency::kUrgent, Urgency::kCrisis}) {
+    args.push_back(std::to_string(options_.points_rule.Amount(r.minutes_served, u)));
+    args.push_back(options_.points_rule.Explain(r.minutes_served, u));
+  }
   absl::StatusOr<RedisValue> reply =
       redis_->Eval(progress_, {keys::Request(*district, r.request_id)}, args, deadline);
   if (!reply.ok()) return reply.status();

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "engine/help_request.h"
 #include "engine/offer.h"
+#include "engine/points.h"
 #include "engine/volunteer.h"
 #include "server/redis_client.h"
 #include "server/redis_fields.h"
@@ -24,6 +25,8 @@ struct DispatchStoreOptions {
   int64_t event_stream_max_len = 1000000;
   // How long a Mobilize idempotency key is remembered.
   absl::Duration idempotency_ttl = absl::Hours(24 * 7);
+  // What a volunteer earns for completing an assignment (lua/points_lib.lua).
+  PointsRule points_rule;
 };
 
 // One offer to make: to whom, and the static part of the API message.

@@ -29,6 +29,8 @@
 #include "server/crypto.h"
 #include "server/dispatch_service.h"
 #include "server/dispatch_store.h"
+#include "server/points_service.h"
+#include "server/points_store.h"
 #include "server/dispatcher.h"
 #include "server/embedded_files.h"
 #include "server/embedded_redis.h"
@@ -87,6 +89,10 @@ ABSL_FLAG(int, batch_interval_ms, 5000,
 ABSL_FLAG(std::string, score_weights, "",
           "Overrides of the matching cost weights, e.g. \"travel_time=1,continuity=30\" "
           "(names: travel_time, preferred_skill_fit, continuity, fairness, reliability, urgency)");
+ABSL_FLAG(std::string, points_rule, "",
+          "What a volunteer earns for a completed assignment, overriding the default "
+          "\"base=10,per_minute=0.2,routine=0,urgent=5,crisis=10,max_minutes=480\": "
+          "base + minutes served (up to max_minutes) x per_minute + the urgency's bonus");
 
 namespace yiyuan {
 namespace {
@@ -282,7 +288,14 @@ int Run(int argc, char** argv) {
   roster_options.pool_size = 2;
   RedisClient roster_redis(roster_options);
   Roster roster(&roster_redis, &SystemClock::Get());
-  DispatchStore dispatch_store(&redis);
+  DispatchStoreOptions dispatch_store_options;
+  if (std::string r = absl::GetFlag(FLAGS_points_rule); !r.empty()) {
+    absl::StatusOr<PointsRule> rule = ParsePointsRule(r);
+    if (!rule.ok()) return fail(rule.status());
+    dispatch_store_options.points_rule = *rule;
+  }
+  DispatchStore dispatch_store(&redis, dispatch_store_options);
+  PointsStore points_store(&redis);
   StreamHub hub(&dispatch_store);
   roster.SetEventObserver([&hub](const std::string& district, const std::string& id,
                                  const HashFields& f) { hub.OnEvent(district, id, f); });
@@ -321,8 +334,7 @@ int Run(int argc, char** argv) {
   UnitService units(&env, &unit_store, &volunteer_store, &roster);
   DispatchService dispatch(&env, DispatchServices{&dispatch_store, &dispatcher, &hub, &requests,
                                                   &volunteer_store, &unit_store});
-  // Declared by API v1; implemented by later work, UNIMPLEMENTED until then.
-  v1::PointsService::Service points;
+  PointsService points(&env, &points_store);
 
   Metrics metrics(&redis);
   metrics.AddSource([&roster] { return roster.MetricsText(); });

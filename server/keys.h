@@ -1,8 +1,10 @@
 #ifndef YIYUAN_SERVER_KEYS_H_
 #define YIYUAN_SERVER_KEYS_H_
 
+#include <cstdint>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -131,6 +133,34 @@ inline std::string MobilizeIdempotency(absl::string_view d, absl::string_view ke
 inline std::string MobilizationSeq(absl::string_view d) {
   return absl::StrCat(District(d), "seq:mob");
 }
+
+// Points keys; their layout and rules are documented in lua/points_lib.lua.
+// Hash holding an account's balance fields (a volunteer's live in its own hash).
+inline std::string PointsAccount(absl::string_view d, absl::string_view account) {
+  if (absl::StartsWith(account, "volunteer:")) {
+    return Volunteer(d, account.substr(sizeof("volunteer:") - 1));
+  }
+  return absl::StrCat(District(d), "acct:", account);
+}
+// Hash: ledger entry number n.
+inline std::string LedgerEntry(absl::string_view d, int64_t n) {
+  return absl::StrCat(District(d), "led:", n);
+}
+// Zset n -> n: every ledger entry, or those of one account.
+inline std::string Ledger(absl::string_view d) { return absl::StrCat(District(d), "ledger"); }
+inline std::string AccountLedger(absl::string_view d, absl::string_view account) {
+  return absl::StrCat(District(d), "ledacct:", account);
+}
+// Hash: one catalog item of a kiosk; "<prefix>:<item>" for items of one kiosk.
+inline std::string CatalogItemPrefix(absl::string_view d, absl::string_view kiosk) {
+  return absl::StrCat(District(d), "item:", kiosk, ":");
+}
+// Zset (scores 0) of a kiosk's item ids.
+inline std::string Catalog(absl::string_view d, absl::string_view kiosk) {
+  return absl::StrCat(District(d), "items:", kiosk);
+}
+// Set of kiosk ids with a catalog.
+inline std::string Kiosks(absl::string_view d) { return absl::StrCat(District(d), "kiosks"); }
 
 // Set of every district that has volunteers or units: what the live index follows.
 inline constexpr absl::string_view kDistricts = "{yiyuan}:districts";

@@ -161,9 +161,15 @@ LuaScript LuaScript::Embedded(absl::string_view file_name) {
 }
 
 LuaScript LuaScript::WithLibrary(absl::string_view library, absl::string_view file_name) {
-  LuaScript lib = Embedded(library);
+  return WithLibraries({library}, file_name);
+}
+
+LuaScript LuaScript::WithLibraries(std::initializer_list<absl::string_view> libraries,
+                                   absl::string_view file_name) {
+  std::string body;
+  for (absl::string_view library : libraries) absl::StrAppend(&body, Embedded(library).body(), "\n");
   LuaScript script = Embedded(file_name);
-  return LuaScript(script.name(), absl::StrCat(lib.body(), "\n", script.body()));
+  return LuaScript(script.name(), absl::StrCat(body, script.body()));
 }
 
 absl::Status StatusFromRedisError(absl::string_view error) {

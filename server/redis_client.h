@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ class LuaScript {
   // The embedded script `file_name` with the embedded `library` (e.g.
   // "dispatch_lib.lua") prepended: scripts that share rules stay one atomic EVALSHA.
   static LuaScript WithLibrary(absl::string_view library, absl::string_view file_name);
+  // The same with several libraries, prepended in the order given.
+  static LuaScript WithLibraries(std::initializer_list<absl::string_view> libraries,
+                                 absl::string_view file_name);
   const std::string& name() const { return name_; }
   const std::string& body() const { return body_; }
   const std::string& sha1() const { return sha1_; }

@@ -5,10 +5,12 @@
 -- ARGV[4] request id, 5 assignee kind "v"|"u" or "" (the request's only open
 --   assignment), 6 assignee id, 7 step EN_ROUTE|ARRIVED|COMPLETED|RATED|NO_SHOW,
 --   8 minutes served, 9 rating (0 none), 10 notes, 11 actor (token id),
---   12 the volunteer reporting ("" for a privileged caller)
+--   12 the volunteer reporting ("" for a privileged caller), 13..18 what completing
+--   earns a volunteer (points_lib.lua earn) by the request's urgency: ROUTINE points,
+--   ROUTINE rule text, URGENT points, URGENT rule text, CRISIS points, CRISIS rule text
 -- Returns {outcome "changed" | "unchanged", assignment fields, request state}.
 local req, kind, id, step = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local r = redis.call('HMGET', KEYS[1], 'id', 'state', 'assignees', 'phone_hash')
+local r = redis.call('HMGET', KEYS[1], 'id', 'state', 'assignees', 'phone_hash', 'urgency')
 if not r[1] then return fail('NOT_FOUND', 'no such request') end
 if kind == '' then
   local open = {}
@@ -77,6 +79,10 @@ if step == 'COMPLETED' then
   add_load(kind, id, -1)
   if kind == 'v' and r[4] and r[4] ~= '' then
     redis.call('SADD', P .. 'served:' .. r[4], id)
+  end
+  if kind == 'v' then
+    local at = ({ROUTINE = 13, URGENT = 15, CRISIS = 17})[r[5]] or 13
+    earn(req, id, tonumber(ARGV[at]), ARGV[at + 1])
   end
 end
 event('type', 'progress', 'request', req, who_field(kind), id, 'kind', step,
