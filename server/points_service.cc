@@ -139,7 +139,9 @@ absl::StatusOr<CatalogEdit> EditFromProto(const v1::UpsertCatalogItemRequest& re
   edit.stock_delta = req.stock_delta();
   edit.all_fields = req.update_mask().paths().empty();
   // Unchanged fields are checked with harmless stand-ins.
-  CatalogItem probe{.name = "-", .price_points = 1};
+  CatalogItem probe;
+  probe.name = "-";
+  probe.price_points = 1;
   bool stock_named = edit.all_fields;
   for (const std::string& path : req.update_mask().paths()) {
     if (path == "name") {
@@ -169,10 +171,10 @@ absl::StatusOr<CatalogEdit> EditFromProto(const v1::UpsertCatalogItemRequest& re
     edit.price_points = item.price_points();
     edit.stock = item.stock();
     edit.active = item.active();
-    probe = CatalogItem{.name = item.name(),
-                        .description = item.description(),
-                        .price_points = item.price_points(),
-                        .stock = item.stock()};
+    probe.name = item.name();
+    probe.description = item.description();
+    probe.price_points = item.price_points();
+    probe.stock = item.stock();
   }
   v.AddFrom(ValidateCatalogFields("item", probe));
   if (req.stock_delta() != 0 && stock_named) {
@@ -318,14 +320,15 @@ grpc::Status PointsService::Redeem(grpc::ServerContext* context, const v1::Redee
     v.Add("expected_price_points", absl::StrCat("must be from 0 to ", kMaxPricePoints));
   }
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
-  RedeemInput in{.district = *district,
-                 .idempotency_key = req->request_id(),
-                 .volunteer_id = req->volunteer_id(),
-                 .kiosk_id = *kiosk,
-                 .item_id = req->item_id(),
-                 .quantity = req->quantity(),
-                 .expected_price_points = req->expected_price_points(),
-                 .actor = p->token_id};
+  RedeemInput in;
+  in.district = *district;
+  in.idempotency_key = req->request_id();
+  in.volunteer_id = req->volunteer_id();
+  in.kiosk_id = *kiosk;
+  in.item_id = req->item_id();
+  in.quantity = req->quantity();
+  in.expected_price_points = req->expected_price_points();
+  in.actor = p->token_id;
   absl::StatusOr<PointsWrite> w = points_->Redeem(in, deadline);
   if (!w.ok()) return ToGrpcStatus(w.status());
   ToProto(*w, resp);
@@ -352,13 +355,14 @@ grpc::Status PointsService::ReverseRedemption(grpc::ServerContext* context,
   }
   v.AddFrom(ValidateReason("reason", req->reason()));
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
-  ReverseInput in{.district = *district,
-                  .idempotency_key = req->request_id(),
-                  .entry_id = req->entry_id(),
-                  .reason = req->reason(),
-                  .restock = req->restock(),
-                  .actor = p->token_id,
-                  .only_kiosk = p->role == Role::kKiosk ? p->kiosk_id : ""};
+  ReverseInput in;
+  in.district = *district;
+  in.idempotency_key = req->request_id();
+  in.entry_id = req->entry_id();
+  in.reason = req->reason();
+  in.restock = req->restock();
+  in.actor = p->token_id;
+  in.only_kiosk = p->role == Role::kKiosk ? p->kiosk_id : "";
   absl::StatusOr<PointsWrite> w = points_->Reverse(in, deadline);
   if (!w.ok()) return ToGrpcStatus(w.status());
   ToProto(*w, resp);
@@ -389,13 +393,14 @@ grpc::Status PointsService::AdjustPoints(grpc::ServerContext* context,
   }
   v.AddFrom(ValidateReason("reason", req->reason()));
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
-  AdjustInput in{.district = *district,
-                 .idempotency_key = req->request_id(),
-                 .volunteer_id = req->volunteer_id(),
-                 .delta = req->delta(),
-                 .reason = req->reason(),
-                 .fund_top_up = req->fund_top_up(),
-                 .actor = p->token_id};
+  AdjustInput in;
+  in.district = *district;
+  in.idempotency_key = req->request_id();
+  in.volunteer_id = req->volunteer_id();
+  in.delta = req->delta();
+  in.reason = req->reason();
+  in.fund_top_up = req->fund_top_up();
+  in.actor = p->token_id;
   absl::StatusOr<PointsWrite> w = points_->Adjust(in, deadline);
   if (!w.ok()) return ToGrpcStatus(w.status());
   ToProto(w->entry, resp->mutable_entry());
