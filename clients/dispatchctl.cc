@@ -30,6 +30,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -41,6 +42,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "clients/api_format.h"
+#include "clients/points_format.h"
 #include "clients/text_table.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -50,6 +52,7 @@
 #include "yiyuan/v1/admin.grpc.pb.h"
 #include "yiyuan/v1/dispatch.grpc.pb.h"
 #include "yiyuan/v1/intake.grpc.pb.h"
+#include "yiyuan/v1/points.grpc.pb.h"
 #include "yiyuan/v1/unit.grpc.pb.h"
 #include "yiyuan/v1/volunteer.grpc.pb.h"
 
@@ -161,6 +164,20 @@ ABSL_FLAG(bool, follow, false, "keep streaming: every new offer and every change
 ABSL_FLAG(int, minutes, 0, "minutes of service, 1..1440 (required for completed)");
 ABSL_FLAG(int, rating, 0, "the resident's rating, 1..5 (required for rated)");
 
+// Points: balances, the ledger, catalogs, redemptions.
+ABSL_FLAG(std::string, account, "",
+          "only entries debiting or crediting this account: fund, volunteer:ID or kiosk:ID");
+ABSL_FLAG(std::string, kinds, "", "comma list of ledger entry kinds (default: all)");
+ABSL_FLAG(bool, include_inactive, false, "also list inactive items");
+ABSL_FLAG(int64_t, price, 0, "price per item in points, 1..1000000");
+ABSL_FLAG(int64_t, stock, 0, "items in stock, set outright (overwrites concurrent redemptions)");
+ABSL_FLAG(int64_t, stock_delta, 0,
+          "items added to the stock (negative: removed), atomically; prefer it to --stock");
+ABSL_FLAG(int, quantity, 1, "how many items, 1..99");
+ABSL_FLAG(int64_t, expected_price, 0,
+          "the price per item the volunteer was shown; a different current price is refused");
+ABSL_FLAG(bool, restock, false, "the goods came back: put the redeemed quantity back into stock");
+
 namespace yiyuan {
 namespace {
 
@@ -236,13 +253,15 @@ class Session {
         volunteer_(v1::VolunteerService::NewStub(channel_)),
         unit_(v1::UnitService::NewStub(channel_)),
         admin_(v1::AdminService::NewStub(channel_)),
-        dispatch_(v1::DispatchService::NewStub(channel_)) {}
+        dispatch_(v1::DispatchService::NewStub(channel_)),
+        points_(v1::PointsService::NewStub(channel_)) {}
 
   v1::IntakeService::Stub& intake() { return *intake_; }
   v1::VolunteerService::Stub& volunteer() { return *volunteer_; }
   v1::UnitService::Stub& unit() { return *unit_; }
   v1::AdminService::Stub& admin() { return *admin_; }
   v1::DispatchService::Stub& dispatch() { return *dispatch_; }
+  v1::PointsService::Stub& points() { return *points_; }
 
   // A context for one call, with the bearer token and the deadline set.
   std::unique_ptr<grpc::ClientContext> NewCall() const {
@@ -325,6 +344,7 @@ class Session {
   std::unique_ptr<v1::UnitService::Stub> unit_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::DispatchService::Stub> dispatch_;
+  std::unique_ptr<v1::PointsService::Stub> points_;
 };
 
 // Connects as the global flags say. Fails (a usage error) when no token can be found.
@@ -1541,6 +1561,268 @@ int RunProgress(Session& session, const Args& args) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Points: balances, the ledger, catalogs, redemptions
+
+// --request-id, or a new random one: the idempotency key of a points write.
+absl::StatusOr<std::string> RequestIdFromFlags() {
+  std::string request_id = absl::GetFlag(FLAGS_request_id);
+  if (!request_id.empty()) return request_id;
+  return RandomRequestId();
+}
+
+// The line saying that a write was a replay, or `outcome`.
+std::string WriteOutcome(bool replayed, const std::string& request_id, absl::string_view outcome) {
+  if (!replayed) return absl::StrCat(outcome, "\n");
+  return absl::StrCat("replayed: request id ", request_id,
+                      " was used before with this same body; this is what it returned then\n");
+}
+
+int RunPointsBalance(Session& session, const Args& args) {
+  absl::StatusOr<std::string> account = ParseAccount("account", args.operands[0]);
+  if (!account.ok()) return UsageError(account.status().message());
+  v1::GetBalanceRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_account(*account);
+  v1::Balance response;
+  grpc::Status status = session.points().GetBalance(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(FormatFields(BalanceFields(response)));
+  return kExitOk;
+}
+
+int RunPointsLedger(Session& session, const Args&) {
+  v1::ListLedgerRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  if (!absl::GetFlag(FLAGS_account).empty()) {
+    absl::StatusOr<std::string> account = ParseAccount("--account", absl::GetFlag(FLAGS_account));
+    if (!account.ok()) return UsageError(account.status().message());
+    request.set_account(*account);
+  }
+  absl::StatusOr<std::vector<int>> kinds =
+      ParseEnumList("kinds", absl::GetFlag(FLAGS_kinds), *v1::LedgerKind_descriptor());
+  if (!kinds.ok()) return UsageError(kinds.status().message());
+  for (int k : *kinds) request.add_kinds(static_cast<v1::LedgerKind>(k));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  v1::ListLedgerResponse result;
+  grpc::Status status = ListPages(
+      [&](const v1::ListLedgerRequest& page_request, v1::ListLedgerResponse* page) {
+        return session.points().ListLedger(session.NewCall().get(), page_request, page);
+      },
+      request, absl::GetFlag(FLAGS_all), &result);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(result);
+  Print(result.entries_size() == 0 ? "No ledger entries.\n" : LedgerTable(result.entries()));
+  PrintMore(result.next_page_token());
+  return kExitOk;
+}
+
+// AdjustPoints with `request` (volunteer or fund top-up) and --reason, --request-id.
+int AdjustPoints(Session& session, absl::string_view command, v1::AdjustPointsRequest request) {
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (request.reason().empty()) {
+    return UsageError(absl::StrCat(command, " needs --reason=TEXT (it is audited)"));
+  }
+  absl::StatusOr<std::string> request_id = RequestIdFromFlags();
+  if (!request_id.ok()) return UsageError(request_id.status().message());
+  request.set_request_id(*request_id);
+  request.set_district(absl::GetFlag(FLAGS_district));
+  v1::AdjustPointsResponse response;
+  grpc::Status status = session.points().AdjustPoints(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  std::string outcome = request.fund_top_up()
+                            ? absl::StrCat("topped up the fund by ", request.delta())
+                            : absl::StrCat(request.delta() > 0 ? "added " : "took ",
+                                           request.delta() > 0 ? request.delta() : -request.delta(),
+                                           request.delta() > 0 ? " points to " : " points from ",
+                                           request.volunteer_id());
+  Print(absl::StrCat(WriteOutcome(response.replayed(), request.request_id(), outcome), "\n",
+                     FormatFields(LedgerEntryFields(response.entry())), "\nbalance afterwards:\n",
+                     FormatFields(BalanceFields(response.balance()))));
+  return kExitOk;
+}
+
+int RunPointsAdjust(Session& session, const Args& args) {
+  int64_t delta = 0;
+  if (!absl::SimpleAtoi(args.operands[1], &delta) || delta == 0) {
+    return UsageError(absl::StrCat("points adjust: DELTA \"", args.operands[1],
+                                   "\" is not a non-zero whole number of points"));
+  }
+  v1::AdjustPointsRequest request;
+  request.set_volunteer_id(args.operands[0]);
+  request.set_delta(delta);
+  return AdjustPoints(session, "points adjust", std::move(request));
+}
+
+int RunPointsFund(Session& session, const Args& args) {
+  int64_t amount = 0;
+  if (!absl::SimpleAtoi(args.operands[0], &amount) || amount <= 0) {
+    return UsageError(absl::StrCat("points fund: AMOUNT \"", args.operands[0],
+                                   "\" is not a positive whole number of points"));
+  }
+  v1::AdjustPointsRequest request;
+  request.set_delta(amount);
+  request.set_fund_top_up(true);
+  return AdjustPoints(session, "points fund", std::move(request));
+}
+
+// Lists every item of `kiosk` (all pages) into `result`.
+grpc::Status ListCatalog(Session& session, v1::ListCatalogRequest request, bool follow,
+                         v1::ListCatalogResponse* result) {
+  return ListPages(
+      [&](const v1::ListCatalogRequest& page_request, v1::ListCatalogResponse* page) {
+        return session.points().ListCatalog(session.NewCall().get(), page_request, page);
+      },
+      std::move(request), follow, result);
+}
+
+int RunCatalogList(Session& session, const Args& args) {
+  v1::ListCatalogRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_kiosk_id(args.operands[0]);
+  request.set_include_inactive(absl::GetFlag(FLAGS_include_inactive));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  v1::ListCatalogResponse result;
+  grpc::Status status = ListCatalog(session, request, absl::GetFlag(FLAGS_all), &result);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(result);
+  Print(result.items_size() == 0 ? absl::StrCat("Kiosk ", args.operands[0], " has no items.\n")
+                                 : CatalogTable(result.items()));
+  PrintMore(result.next_page_token());
+  return kExitOk;
+}
+
+// The catalog item fields the command line sets, and the update_mask path of each.
+const std::vector<MaskedFlag>& CatalogMaskedFlags() {
+  static const auto* table = new std::vector<MaskedFlag>{
+      {"name", "name"},   {"description", "description"}, {"price", "price_points"},
+      {"stock", "stock"}, {"active", "active"},           {"inactive", "active"},
+  };
+  return *table;
+}
+
+int RunCatalogUpsert(Session& session, const Args& args) {
+  const std::string& kiosk = args.operands[0];
+  const std::string& item_id = args.operands[1];
+  if (args.Given("stock") && args.Given("stock-delta")) {
+    return UsageError("give one of --stock and --stock-delta");
+  }
+  if (args.Given("active") && args.Given("inactive")) {
+    return UsageError("give one of --active and --inactive");
+  }
+  // The API creates an item only with an empty update_mask (every field), so whether the
+  // item exists decides between "create with all fields" and "change the given ones".
+  v1::ListCatalogRequest list;
+  list.set_district(absl::GetFlag(FLAGS_district));
+  list.set_kiosk_id(kiosk);
+  list.set_include_inactive(true);
+  list.set_page_size(500);
+  v1::ListCatalogResponse catalog;
+  grpc::Status status = ListCatalog(session, list, /*follow=*/true, &catalog);
+  if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
+    return session.Fail(status);
+  }
+  auto current =
+      std::find_if(catalog.items().begin(), catalog.items().end(),
+                   [&](const v1::CatalogItem& item) { return item.item_id() == item_id; });
+  const bool exists = current != catalog.items().end();
+  v1::UpsertCatalogItemRequest request;
+  request.set_district(absl::GetFlag(FLAGS_district));
+  v1::CatalogItem& item = *request.mutable_item();
+  item.set_kiosk_id(kiosk);
+  item.set_item_id(item_id);
+  item.set_name(absl::GetFlag(FLAGS_name));
+  item.set_description(absl::GetFlag(FLAGS_description));
+  item.set_price_points(absl::GetFlag(FLAGS_price));
+  item.set_stock(absl::GetFlag(FLAGS_stock));
+  item.set_active(args.Given("active") ? absl::GetFlag(FLAGS_active)
+                                       : !absl::GetFlag(FLAGS_inactive));
+  if (exists) {
+    *request.mutable_update_mask() = MaskFromFlags(args, CatalogMaskedFlags());
+    request.set_stock_delta(absl::GetFlag(FLAGS_stock_delta));
+    if (request.update_mask().paths().empty()) {
+      if (request.stock_delta() == 0) {
+        return UsageError(absl::StrCat("catalog upsert of an existing item needs at least one of ",
+                                       FlagsOf(CatalogMaskedFlags()), ", --stock-delta"));
+      }
+      // An empty mask means every field, which a stock delta may not go with; so a
+      // delivery alone names "active" with the value just read, which changes nothing.
+      request.mutable_update_mask()->add_paths("active");
+      item.set_active(current->active());
+    }
+  } else {
+    if (!args.Given("name") || !args.Given("price")) {
+      return UsageError(absl::StrCat("kiosk ", kiosk, " has no item ", item_id,
+                                     " yet: creating it needs --name and --price"));
+    }
+    // A new item's stock is its first delivery, whichever flag says it.
+    if (args.Given("stock-delta")) item.set_stock(absl::GetFlag(FLAGS_stock_delta));
+  }
+  v1::CatalogItem response;
+  status = session.points().UpsertCatalogItem(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  Print(absl::StrCat(exists ? "updated " : "created ", kiosk, "/", item_id, "\n\n",
+                     FormatFields(CatalogItemFields(response))));
+  return kExitOk;
+}
+
+// A redemption or reversal: the outcome line and the receipt as a block.
+int PrintRedemption(const std::string& request_id, absl::string_view outcome,
+                    const v1::Redemption& redemption) {
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(redemption);
+  Print(absl::StrCat(WriteOutcome(redemption.replayed(), request_id, outcome), "\n",
+                     FormatFields(RedemptionFields(redemption))));
+  return kExitOk;
+}
+
+int RunRedeem(Session& session, const Args& args) {
+  absl::StatusOr<std::string> request_id = RequestIdFromFlags();
+  if (!request_id.ok()) return UsageError(request_id.status().message());
+  v1::RedeemRequest request;
+  request.set_request_id(*request_id);
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_volunteer_id(args.operands[0]);
+  request.set_kiosk_id(args.operands[1]);
+  request.set_item_id(args.operands[2]);
+  request.set_quantity(absl::GetFlag(FLAGS_quantity));
+  request.set_expected_price_points(absl::GetFlag(FLAGS_expected_price));
+  v1::Redemption response;
+  grpc::Status status = session.points().Redeem(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintRedemption(
+      request.request_id(),
+      absl::StrCat("redeemed ", request.quantity(), " x ", request.item_id(), " for ",
+                   request.volunteer_id(), " at kiosk ", request.kiosk_id(), ": ",
+                   response.entry().amount(), " points"),
+      response);
+}
+
+int RunReverse(Session& session, const Args& args) {
+  absl::StatusOr<std::string> request_id = RequestIdFromFlags();
+  if (!request_id.ok()) return UsageError(request_id.status().message());
+  v1::ReverseRedemptionRequest request;
+  request.set_request_id(*request_id);
+  request.set_district(absl::GetFlag(FLAGS_district));
+  request.set_entry_id(args.operands[0]);
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (request.reason().empty()) return UsageError("reverse needs --reason=TEXT (it is audited)");
+  request.set_restock(absl::GetFlag(FLAGS_restock));
+  v1::Redemption response;
+  grpc::Status status =
+      session.points().ReverseRedemption(session.NewCall().get(), request, &response);
+  if (!status.ok()) return session.Fail(status);
+  return PrintRedemption(
+      request.request_id(),
+      absl::StrCat("reversed ", request.entry_id(), ": ", response.entry().amount(),
+                   " points back to the volunteer", request.restock() ? ", restocked" : ""),
+      response);
+}
+
+// ---------------------------------------------------------------------------------------
 // The command table, which drives dispatching, flag checking and `help`.
 
 // A flag as a command's usage shows it.
@@ -1850,6 +2132,74 @@ const std::vector<Command>& Commands() {
         {"lat", "DEG", nullptr, "where the assignee is now (en-route, arrived)"},
         {"lng", "DEG", nullptr, "where the assignee is now (en-route, arrived)"}},
        RunProgress},
+      {"points balance",
+       {"ACCOUNT"},
+       "Show an account's balance: fund, volunteer:ID (or just the volunteer's id) or "
+       "kiosk:ID; a volunteer's pending points wait for the fund to be topped up.",
+       {{"district", "NAME"}},
+       RunPointsBalance},
+      {"points ledger",
+       {},
+       "List ledger entries, newest first.",
+       {{"account", "ACCOUNT"},
+        {"kinds", "A,B", v1::LedgerKind_descriptor()},
+        {"district", "NAME"},
+        {"page-size", "N"},
+        {"page-token", "TOKEN"},
+        {"all", ""}},
+       RunPointsLedger},
+      {"points adjust",
+       {"VOLUNTEER_ID", "DELTA"},
+       "Give a volunteer points from the fund (DELTA > 0) or take points back into it "
+       "(DELTA < 0), ADMIN only and audited (idempotent per --request-id).",
+       {{"reason", "TEXT"}, {"request-id", "KEY"}, {"district", "NAME"}},
+       RunPointsAdjust},
+      {"points fund",
+       {"AMOUNT"},
+       "Top up the district's reward fund, ADMIN only; earnings waiting for an empty fund are "
+       "then paid, oldest first (idempotent per --request-id).",
+       {{"reason", "TEXT", nullptr, "where the points come from, e.g. \"charity federation Q3\""},
+        {"request-id", "KEY"},
+        {"district", "NAME"}},
+       RunPointsFund},
+      {"catalog list",
+       {"KIOSK_ID"},
+       "List a kiosk's catalog by item id.",
+       {{"include-inactive", ""},
+        {"district", "NAME"},
+        {"page-size", "N", nullptr, "results per page, at most 500 (default 100)"},
+        {"page-token", "TOKEN"},
+        {"all", ""}},
+       RunCatalogList},
+      {"catalog upsert",
+       {"KIOSK_ID", "ITEM_ID"},
+       "Create a catalog item (needs --name and --price; active unless --inactive) or change "
+       "the fields of an existing one whose flags are given, ADMIN only. A kiosk exists once "
+       "it has an item.",
+       {{"name", "TEXT", nullptr, "display name, 1..64 characters, e.g. \"大米 5 kg\""},
+        {"description", "TEXT", nullptr, "longer description, up to 500 characters"},
+        {"price", "POINTS"},
+        {"stock", "N"},
+        {"stock-delta", "N"},
+        {"active", "", nullptr, "the item can be redeemed (--active=false: it cannot)"},
+        {"inactive", "", nullptr, "the item cannot be redeemed (hidden from kiosks)"},
+        {"district", "NAME"}},
+       RunCatalogUpsert},
+      {"redeem",
+       {"VOLUNTEER_ID", "KIOSK_ID", "ITEM_ID"},
+       "Redeem a volunteer's points for catalog items at a kiosk (idempotent per "
+       "--request-id: resending the same key never charges twice).",
+       {{"quantity", "N"},
+        {"expected-price", "POINTS"},
+        {"request-id", "KEY"},
+        {"district", "NAME"}},
+       RunRedeem},
+      {"reverse",
+       {"ENTRY_ID"},
+       "Reverse a redemption in full: the points go back to the volunteer (idempotent per "
+       "--request-id).",
+       {{"reason", "TEXT"}, {"restock", ""}, {"request-id", "KEY"}, {"district", "NAME"}},
+       RunReverse},
       {"token create",
        {},
        "Create a bearer token (ADMIN); its secret is shown once.",
@@ -1942,6 +2292,9 @@ struct ScannedArgs {
   std::vector<std::string> words;  // positional arguments: the command and its operands
   std::vector<std::string> flags;  // dashed names of the flags given
   bool help = false;               // --help or -h
+  // Indices in the arguments of operands that are negative numbers ("-20"), which
+  // Abseil would read as flags.
+  std::vector<size_t> negative_numbers;
 };
 
 bool IsOurFlag(const std::string& dashed) {
@@ -2003,6 +2356,13 @@ absl::StatusOr<ScannedArgs> ScanArgs(const std::vector<std::string>& args) {
     if (arg == "--") {
       out.words.insert(out.words.end(), args.begin() + i + 1, args.end());
       break;
+    }
+    // A negative number is an operand (points adjust ID -20), not a flag.
+    int64_t number = 0;
+    if (arg.size() >= 2 && arg[0] == '-' && absl::SimpleAtoi(arg, &number)) {
+      out.negative_numbers.push_back(i);
+      out.words.push_back(arg);
+      continue;
     }
     if (arg.size() < 2 || arg[0] != '-') {
       out.words.push_back(arg);
@@ -2075,8 +2435,15 @@ int Main(int argc, char** argv) {
   absl::StatusOr<Invocation> invocation = MatchCommand(*scanned);
   if (!invocation.ok()) return UsageError(invocation.status().message());
 
-  std::vector<char*> argv_view = ArgvOf(args);
-  absl::ParseCommandLine(static_cast<int>(args.size()), argv_view.data());
+  // Abseil sets the flags; the operands are already in `invocation` (negative numbers
+  // left out, as Abseil would take them for flags).
+  std::vector<std::string> flag_args;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::vector<size_t>& skip = scanned->negative_numbers;
+    if (std::find(skip.begin(), skip.end(), i) == skip.end()) flag_args.push_back(args[i]);
+  }
+  std::vector<char*> argv_view = ArgvOf(flag_args);
+  absl::ParseCommandLine(static_cast<int>(flag_args.size()), argv_view.data());
   absl::StatusOr<std::unique_ptr<Session>> session = OpenSession();
   if (!session.ok()) return UsageError(session.status().message());
   return invocation->command->run(**session, invocation->args);
