@@ -1748,10 +1748,7 @@ int RunCatalogUpsert(Session& session, const Args& args) {
         return UsageError(absl::StrCat("catalog upsert of an existing item needs at least one of ",
                                        FlagsOf(CatalogMaskedFlags()), ", --stock-delta"));
       }
-      // An empty mask means every field, which a stock delta may not go with; so a
-      // delivery alone names "active" with the value just read, which changes nothing.
-      request.mutable_update_mask()->add_paths("active");
-      item.set_active(current->active());
+      // An empty mask with a stock delta is a delivery: only the stock changes.
     }
   } else {
     if (!args.Given("name") || !args.Given("price")) {

@@ -46,6 +46,16 @@ std::vector<FieldViolation> ViolationsFromStatus(const absl::Status& status) {
   return out;
 }
 
+absl::Status WithReason(absl::Status status, absl::string_view reason) {
+  if (!status.ok()) status.SetPayload(kErrorReasonPayload, absl::Cord(reason));
+  return status;
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kErrorReasonPayload);
+  return payload.has_value() ? std::string(*payload) : std::string();
+}
+
 absl::Status InvalidField(absl::string_view field, absl::string_view description) {
   FieldViolations v;
   v.Add(field, description);

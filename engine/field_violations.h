@@ -43,6 +43,13 @@ inline constexpr absl::string_view kFieldViolationsPayload =
 // The violations carried by a status made by FieldViolations::ToStatus(), or empty.
 std::vector<FieldViolation> ViolationsFromStatus(const absl::Status& status);
 
+// A machine-readable reason for a refusal (e.g. "OUT_OF_STOCK"), carried as a payload
+// and sent to clients as a google.rpc.ErrorInfo detail, so they need not parse messages.
+inline constexpr absl::string_view kErrorReasonPayload = "type.yiyuan.dev/yiyuan.ErrorReason";
+absl::Status WithReason(absl::Status status, absl::string_view reason);
+// The reason attached by WithReason, or "".
+std::string ReasonOf(const absl::Status& status);
+
 // Shorthand for a single-field INVALID_ARGUMENT with the violation payload attached.
 absl::Status InvalidField(absl::string_view field, absl::string_view description);
 

@@ -25,6 +25,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     }
     rich.add_details()->PackFrom(bad);
   }
+  if (std::string reason = ReasonOf(status); !reason.empty()) {
+    google::rpc::ErrorInfo info;
+    info.set_reason(reason);
+    info.set_domain("yiyuan.dev");
+    rich.add_details()->PackFrom(info);
+  }
   return grpc::Status(code, message, rich.SerializeAsString());
 }
 

@@ -137,7 +137,10 @@ absl::StatusOr<CatalogEdit> EditFromProto(const v1::UpsertCatalogItemRequest& re
   edit.kiosk_id = item.kiosk_id();
   edit.item_id = item.item_id();
   edit.stock_delta = req.stock_delta();
-  edit.all_fields = req.update_mask().paths().empty();
+  // An empty mask means every field, except with a stock_delta alone: a delivery (or a
+  // stock count) that changes only the stock of an existing item.
+  bool delivery = req.update_mask().paths().empty() && req.stock_delta() != 0;
+  edit.all_fields = req.update_mask().paths().empty() && !delivery;
   // Unchanged fields are checked with harmless stand-ins.
   CatalogItem probe;
   probe.name = "-";

@@ -182,6 +182,13 @@ absl::Status StatusFromRedisError(absl::string_view error) {
           return InvalidField(rest.substr(0, colon), rest.substr(colon + 2));
         }
       }
+      // "{REASON} message": a machine-readable reason for the refusal.
+      if (absl::ConsumePrefix(&rest, "{")) {
+        size_t close = rest.find("} ");
+        if (close != absl::string_view::npos) {
+          return WithReason(absl::Status(c.code, rest.substr(close + 2)), rest.substr(0, close));
+        }
+      }
       return absl::Status(c.code, rest);
     }
   }

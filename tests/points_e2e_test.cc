@@ -441,15 +441,18 @@ TEST_F(PointsE2ETest, RefusedRedemptionsChangeNothing) {
     std::string name;
     v1::RedeemRequest req;
     Code code;
+    std::string reason = "";  // google.rpc.ErrorInfo reason
   };
   v1::RedeemRequest changed_price = w.RedeemBody("refuse-0004", v, "k1", "soap", 1);
   changed_price.set_expected_price_points(35);
   const std::vector<Case> cases = {
       {"insufficient points", w.RedeemBody("refuse-0001", v, "k1", "soap", 3),
-       Code::FAILED_PRECONDITION},
-      {"out of stock", w.RedeemBody("refuse-0002", v, "k1", "tea", 3), Code::FAILED_PRECONDITION},
-      {"inactive item", w.RedeemBody("refuse-0003", v, "k1", "oil", 1), Code::FAILED_PRECONDITION},
-      {"changed price", changed_price, Code::FAILED_PRECONDITION},
+       Code::FAILED_PRECONDITION, "INSUFFICIENT_POINTS"},
+      {"out of stock", w.RedeemBody("refuse-0002", v, "k1", "tea", 3), Code::FAILED_PRECONDITION,
+       "OUT_OF_STOCK"},
+      {"inactive item", w.RedeemBody("refuse-0003", v, "k1", "oil", 1), Code::FAILED_PRECONDITION,
+       "ITEM_INACTIVE"},
+      {"changed price", changed_price, Code::FAILED_PRECONDITION, "PRICE_CHANGED"},
       {"unknown item", w.RedeemBody("refuse-0005", v, "k1", "caviar", 1), Code::NOT_FOUND},
       {"unknown volunteer", w.RedeemBody("refuse-0006", "refuse-v999999", "k1", "soap", 1),
        Code::NOT_FOUND},
@@ -459,6 +462,7 @@ TEST_F(PointsE2ETest, RefusedRedemptionsChangeNothing) {
     v1::Redemption r;
     grpc::Status s = w.Redeem(c.req, &r);
     EXPECT_EQ(s.error_code(), c.code) << c.name << ": " << s.error_message();
+    EXPECT_EQ(ErrorReason(s), c.reason) << c.name;
     EXPECT_EQ(state(), before) << c.name;
   }
   // The same calls, made valid, go through: the refusals were for their reasons.
@@ -1071,7 +1075,20 @@ TEST_F(PointsE2ETest, TheCatalogListsByItemIdInPagesAndHidesInactiveItems) {
   EXPECT_EQ(out.stock(), before[0].stock() + 7);
   s = w.Upsert(same, &out, {"name"}, -(before[0].stock() + 8));
   EXPECT_EQ(s.error_code(), Code::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(ErrorReason(s), "OUT_OF_STOCK");
   EXPECT_EQ(w.Stock("shop", "item-01"), before[0].stock() + 7);
+
+  // A delivery: stock_delta with an empty update_mask changes only the stock (the item
+  // sent with it is ignored) and cannot create an item.
+  v1::CatalogItem delivery = w.Item("shop", "item-01", 1, 0);
+  delivery.set_name("Ignored");
+  s = w.Upsert(delivery, &out, {}, 3);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.stock(), before[0].stock() + 10);
+  EXPECT_EQ(out.name(), "Renamed");
+  EXPECT_EQ(out.price_points(), before[0].price_points());
+  s = w.Upsert(w.Item("shop", "item-99", 10, 0), &out, {}, 3);
+  EXPECT_EQ(s.error_code(), Code::NOT_FOUND) << s.error_message();
 
   // Reactivated, an item is listed again.
   v1::CatalogItem on = w.Item("shop", "item-02", 10, 5);

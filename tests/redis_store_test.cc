@@ -1,6 +1,7 @@
 // RedisClient and RequestStore against a real redis-server.
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "engine/field_violations.h"
 #include "server/redis_client.h"
 #include "server/request_store.h"
 #include "tests/testing/processes.h"
@@ -50,6 +51,11 @@ TEST(RedisClientTest, MapsScriptErrorsToStatusCodes) {
   absl::Status s = StatusFromRedisError("INVALID_ARGUMENT request_id: reused");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "request_id: reused");
+  absl::Status why = StatusFromRedisError("FAILED_PRECONDITION {OUT_OF_STOCK} out of stock: 0 left");
+  EXPECT_EQ(why.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(why.message(), "out of stock: 0 left");
+  EXPECT_EQ(ReasonOf(why), "OUT_OF_STOCK");
+  EXPECT_EQ(ReasonOf(StatusFromRedisError("FAILED_PRECONDITION {unclosed")), "");
 }
 
 TEST(RedisClientTest, ReloadsScriptsAfterScriptFlush) {

@@ -26,12 +26,12 @@ else
   if delta > 0 then
     e, have = post('ADJUST', 'fund', account, delta, extra)
     if not e then
-      return fail('FAILED_PRECONDITION', 'the fund holds only ' .. have .. ' points, needs ' .. delta)
+      return fail('FAILED_PRECONDITION', '{FUND_EXHAUSTED} the fund holds only ' .. have .. ' points, needs ' .. delta)
     end
   else
     e, have = post('ADJUST', account, 'fund', -delta, extra)
     if not e then
-      return fail('FAILED_PRECONDITION', 'insufficient points: balance ' .. have .. ', needs ' ..
+      return fail('FAILED_PRECONDITION', '{INSUFFICIENT_POINTS} insufficient points: balance ' .. have .. ', needs ' ..
                   -delta)
     end
   end

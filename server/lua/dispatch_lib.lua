@@ -36,6 +36,9 @@ local function clock_ms()
 end
 local NOW = clock_ms()
 
+-- A script error: `code` an absl status code name; a message may start with a reason
+-- in braces, e.g. '{OUT_OF_STOCK} out of stock: 0 left', which clients get as a
+-- google.rpc.ErrorInfo reason (see StatusFromRedisError).
 local function fail(code, message) return redis.error_reply(code .. ' ' .. message) end
 
 -- A stale leader (its lease lost while it paused) must not act: scripts run by the

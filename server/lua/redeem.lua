@@ -24,20 +24,20 @@ if not it.item then
   return fail('NOT_FOUND', 'no such item at kiosk ' .. kiosk .. ': ' .. item)
 end
 if it.active ~= '1' then
-  return fail('FAILED_PRECONDITION', 'the item is not available for redemption')
+  return fail('FAILED_PRECONDITION', '{ITEM_INACTIVE} the item is not available for redemption')
 end
 local price, n = tonumber(it.price), tonumber(qty)
 if tonumber(shown) > 0 and tonumber(shown) ~= price then
-  return fail('FAILED_PRECONDITION', 'the price is now ' .. price .. ' points, not ' .. shown)
+  return fail('FAILED_PRECONDITION', '{PRICE_CHANGED} the price is now ' .. price .. ' points, not ' .. shown)
 end
 if tonumber(it.stock) < n then
-  return fail('FAILED_PRECONDITION', 'out of stock: ' .. it.stock .. ' left, ' .. n .. ' asked')
+  return fail('FAILED_PRECONDITION', '{OUT_OF_STOCK} out of stock: ' .. it.stock .. ' left, ' .. n .. ' asked')
 end
 local total = price * n
 local e, have = post('REDEEM', 'volunteer:' .. vol, 'kiosk:' .. kiosk, total,
                      {item = item, qty = n, price = price, key = key, actor = ARGV[10]})
 if not e then
-  return fail('FAILED_PRECONDITION', 'insufficient points: balance ' .. have .. ', needs ' .. total)
+  return fail('FAILED_PRECONDITION', '{INSUFFICIENT_POINTS} insufficient points: balance ' .. have .. ', needs ' .. total)
 end
 local stock = redis.call('HINCRBY', P .. 'item:' .. kiosk .. ':' .. item, 'stock', -n)
 redis.call('HSET', P .. 'item:' .. kiosk .. ':' .. item, 'update_ms', NOW)

@@ -20,14 +20,14 @@ if ARGV[9] ~= '' and e.to ~= 'kiosk:' .. ARGV[9] then
   return fail('PERMISSION_DENIED', 'the redemption was not made at kiosk ' .. ARGV[9])
 end
 if e.kind ~= 'REDEEM' then
-  return fail('FAILED_PRECONDITION', id .. ' is a ' .. e.kind .. ' entry, not a redemption')
+  return fail('FAILED_PRECONDITION', '{NOT_A_REDEMPTION} ' .. id .. ' is a ' .. e.kind .. ' entry, not a redemption')
 end
-if e.revby then return fail('FAILED_PRECONDITION', id .. ' was already reversed by ' .. e.revby) end
+if e.revby then return fail('FAILED_PRECONDITION', '{ALREADY_REVERSED} ' .. id .. ' was already reversed by ' .. e.revby) end
 local r, have = post('REVERSAL', e.to, e.from, tonumber(e.amount),
                      {item = e.item, qty = e.qty, price = e.price, rev = e.id, reason = reason,
                       key = key, actor = ARGV[8]})
 if not r then
-  return fail('FAILED_PRECONDITION', e.to .. ' holds only ' .. have .. ' points')
+  return fail('FAILED_PRECONDITION', '{INSUFFICIENT_POINTS} ' .. e.to .. ' holds only ' .. have .. ' points')
 end
 redis.call('HSET', P .. 'led:' .. string.match(id, '(%d+)$'), 'revby', r.id)
 local ik = P .. 'item:' .. string.match(e.to, '^kiosk:(.+)$') .. ':' .. e.item

@@ -17,7 +17,7 @@ for i = 9, #ARGV, 2 do
   if ARGV[i] == 'stock' then stock = tonumber(ARGV[i + 1]) end
 end
 if stock + delta < 0 then
-  return fail('FAILED_PRECONDITION', 'stock_delta ' .. delta .. ' would leave ' .. (stock + delta) ..
+  return fail('FAILED_PRECONDITION', '{OUT_OF_STOCK} stock_delta ' .. delta .. ' would leave ' .. (stock + delta) ..
               ' in stock')
 end
 local fields = {'update_ms', NOW, 'stock', stock + delta}

@@ -40,6 +40,17 @@ inline std::vector<std::string> BadFields(const grpc::Status& s) {
   return out;
 }
 
+// The reason of a status's google.rpc.ErrorInfo detail, or "".
+inline std::string ErrorReason(const grpc::Status& s) {
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(s.error_details())) return "";
+  for (const auto& any : rich.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+
 // A valid SubmitRequest body; tests change one thing at a time.
 inline v1::SubmitRequestRequest ValidSubmit(const std::string& request_id,
                                             const std::string& phone = "13812341234") {
