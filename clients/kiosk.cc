@@ -151,12 +151,16 @@ void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), st
 std::string Points(int64_t n) { return absl::StrCat(n, n == 1 ? " point" : " points"); }
 
 // A gRPC status as an absl::Status, with the field violations of an attached
-// google.rpc.BadRequest appended to the message ("...; quantity: must be 1..99").
+// google.rpc.BadRequest appended to the message ("...; quantity: must be 1..99") and the
+// reason of a google.rpc.ErrorInfo kept as the kErrorReasonPayload payload.
 absl::Status FromGrpc(const grpc::Status& status) {
   std::string message = status.error_message();
+  std::string reason;
   google::rpc::Status details;
   if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
     for (const google::protobuf::Any& any : details.details()) {
+      google::rpc::ErrorInfo info;
+      if (any.UnpackTo(&info)) reason = info.reason();
       google::rpc::BadRequest bad_request;
       if (!any.UnpackTo(&bad_request)) continue;
       for (const auto& v : bad_request.field_violations()) {
@@ -164,7 +168,9 @@ absl::Status FromGrpc(const grpc::Status& status) {
       }
     }
   }
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), message);
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), message);
+  if (!reason.empty()) out.SetPayload(kErrorReasonPayload, absl::Cord(reason));
+  return out;
 }
 
 // The channel to dispatchd and the credentials every call carries.

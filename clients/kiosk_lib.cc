@@ -121,6 +121,12 @@ bool Offline(const absl::Status& status) {
 // Which FAILED_PRECONDITION it was, from the facts read back, else from the message.
 RedeemProblem PreconditionProblem(const absl::Status& status, const v1::RedeemRequest& request,
                                   int64_t total, const RedeemFacts& now) {
+  if (absl::optional<absl::Cord> reason = status.GetPayload(kErrorReasonPayload)) {
+    if (*reason == "INSUFFICIENT_POINTS") return RedeemProblem::kInsufficientPoints;
+    if (*reason == "OUT_OF_STOCK") return RedeemProblem::kOutOfStock;
+    if (*reason == "PRICE_CHANGED") return RedeemProblem::kPriceChanged;
+    if (*reason == "ITEM_INACTIVE") return RedeemProblem::kInactiveItem;
+  }
   if (now.item.has_value()) {
     const v1::CatalogItem& item = *now.item;
     if (!item.active()) return RedeemProblem::kInactiveItem;

@@ -81,6 +81,10 @@ absl::StatusOr<v1::CatalogItem> ResolveItem(
 // again. Ends in '\n'.
 std::string ReceiptText(const v1::Redemption& redemption, absl::string_view kiosk_id);
 
+// The absl::Status payload under which a client keeps the reason of a google.rpc.ErrorInfo
+// detail (e.g. "OUT_OF_STOCK"), so that refusals are told apart without reading messages.
+inline constexpr absl::string_view kErrorReasonPayload = "type.yiyuan.dev/yiyuan.ErrorReason";
+
 // What went wrong with a redemption, from the attendant's point of view.
 enum class RedeemProblem {
   kInsufficientPoints,  // the volunteer's balance is below the total
@@ -120,7 +124,8 @@ absl::optional<RedeemFailure> CheckRedeem(const v1::RedeemRequest& request,
 
 // Explains `status`, the failure of `request`, for the attendant; `item` is the catalog
 // item as shown when the attendant confirmed (its name and price), `volunteer_name` the
-// volunteer's. A FAILED_PRECONDITION is told apart by `now` (what the kiosk read back):
+// volunteer's. A FAILED_PRECONDITION is told apart by its ErrorInfo reason (payload
+// kErrorReasonPayload) when the server sent one; else by `now` (what the kiosk read back):
 // an inactive item, then a price different from request.expected_price_points, then
 // stock below the quantity, then a balance below the total; failing those, by the
 // words of the server's message. The message for kInsufficientPoints shows the balance

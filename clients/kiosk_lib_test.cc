@@ -284,6 +284,18 @@ TEST(DescribeRedeemFailureTest, TellsPreconditionsApartByWhatIsTrueNow) {
   EXPECT_THAT(f.message, HasSubstr("no longer offered"));
 }
 
+TEST(DescribeRedeemFailureTest, TheServersReasonDecidesOverWhatWasReadBack) {
+  // Read back a moment later, the stock looks short, but the server said why it refused.
+  absl::Status failed = absl::FailedPreconditionError("refused");
+  failed.SetPayload(kErrorReasonPayload, absl::Cord("INSUFFICIENT_POINTS"));
+  v1::CatalogItem few = Item("rice-5kg", "大米 5 kg", 50, 1);
+  RedeemFailure f = DescribeRedeemFailure(failed, Request(2, 50), kRice, "张三", Facts(few, 40));
+  EXPECT_EQ(f.problem, RedeemProblem::kInsufficientPoints);
+  failed.SetPayload(kErrorReasonPayload, absl::Cord("ITEM_INACTIVE"));
+  EXPECT_EQ(DescribeRedeemFailure(failed, Request(1, 50), kRice, "", RedeemFacts()).problem,
+            RedeemProblem::kInactiveItem);
+}
+
 TEST(DescribeRedeemFailureTest, FallsBackToTheServersWordsWhenNothingCouldBeRead) {
   const RedeemFacts unknown;
   EXPECT_EQ(DescribeRedeemFailure(absl::FailedPreconditionError("price is now 60"), Request(1, 50),
