@@ -165,6 +165,23 @@ run1 progress "$urgent" completed --minutes=50 --notes="Replaced the pipe joint"
 echo; echo "# The request's story from the event log (watch resumes from any event id):"
 run watch --after=0 --request="$urgent" --idle-ms=1000
 
+echo; echo "# Points: completed service earns points (base + minutes + urgency bonus). The fund is"
+echo "# empty on a fresh start, so the earnings wait; a top-up pays them, oldest first."
+run points balance "$best"
+run points fund 5000 --reason="Charity federation grant (demo)" --request-id="demo-fund-$stamp"
+run points balance "$best"
+run points ledger --account="volunteer:$best" --page-size=3
+echo; echo "# The Aiguo love shop's kiosk: a catalog with stock, and a token that acts only there."
+run catalog upsert aiguo-1 soap --name="香皂 soap" --price=10 --stock=30
+run catalog upsert aiguo-1 rice-5kg --name="大米 rice 5 kg" --price=50 --stock=12
+kiosk_token=$(ctl token create --role=kiosk --kiosk=aiguo-1 --district=wuxing \
+  --name="Aiguo love shop counter (demo)" --json | json 'd["token"]')
+echo; echo "# At the counter: the attendant scans $best's card, tries rice (too few points),"
+echo "# then redeems two bars of soap with confirmation and prints a receipt."
+echo "\$ kiosk   (stdin: the QR text, redeem rice-5kg, redeem soap 2, y, ledger 2, quit)"
+printf '%s\n' "yiyuan:volunteer:wuxing:$best" "redeem rice-5kg 1" "redeem soap 2" y "ledger 2" quit |
+  YIYUAN_TOKEN="$kiosk_token" "$build_dir/clients/kiosk" --server="$YIYUAN_SERVER"
+
 echo; echo "# The Python example (an app backend) does the same over grpcio:"
 /usr/bin/python3 clients/python/yiyuan_example.py --server="$YIYUAN_SERVER" --token-file="$var/admin.token"
 
