@@ -42,6 +42,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "clients/api_format.h"
+#include "clients/env.h"
 #include "clients/points_format.h"
 #include "clients/text_table.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -56,13 +57,7 @@
 #include "yiyuan/v1/unit.grpc.pb.h"
 #include "yiyuan/v1/volunteer.grpc.pb.h"
 
-namespace {
-// The value of environment variable `name`, or `fallback` when it is unset or empty.
-std::string EnvOr(const char* name, const char* fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
-}  // namespace
+using yiyuan::EnvOr;
 
 // Every command. Enum values are accepted in any case; `dispatchctl help` lists them.
 ABSL_FLAG(std::string, server, EnvOr("YIYUAN_SERVER", "127.0.0.1:50051"),

@@ -71,6 +71,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "clients/env.h"
 #include "clients/kiosk_lib.h"
 #include "clients/points_format.h"
 #include "clients/text_table.h"
@@ -80,13 +81,7 @@
 #include "yiyuan/v1/points.grpc.pb.h"
 #include "yiyuan/v1/volunteer.grpc.pb.h"
 
-namespace {
-// The value of environment variable `name`, or `fallback` when it is unset or empty.
-std::string EnvOr(const char* name, const char* fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
-}  // namespace
+using yiyuan::EnvOr;
 
 ABSL_FLAG(std::string, server, EnvOr("YIYUAN_SERVER", "127.0.0.1:50051"),
           "dispatchd's gRPC address (default: $YIYUAN_SERVER, else 127.0.0.1:50051)");

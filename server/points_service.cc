@@ -190,22 +190,46 @@ absl::StatusOr<CatalogEdit> EditFromProto(const v1::UpsertCatalogItemRequest& re
   return edit;
 }
 
+// What every handler starts from: the call's deadline, the caller (authorized for
+// `roles`; empty roles: any authenticated caller) and the district it acts on.
+struct CallScope {
+  absl::Time deadline;
+  Principal caller;
+  std::string district;
+};
+
+absl::StatusOr<CallScope> BeginCall(const ServiceEnv& env, const grpc::ServerContext& context,
+                                    std::initializer_list<Role> roles, absl::string_view method,
+                                    absl::string_view requested_district) {
+  CallScope scope;
+  scope.deadline = CallDeadline(context, env.max_call_time);
+  absl::StatusOr<Principal> p =
+      roles.size() == 0 ? AuthenticateCall(env, context, scope.deadline)
+                        : AuthorizeCall(env, context, scope.deadline, roles, method);
+  if (!p.ok()) return p.status();
+  scope.caller = *std::move(p);
+  absl::StatusOr<std::string> district =
+      ResolveDistrict(scope.caller, "district", requested_district, env.default_district);
+  if (!district.ok()) return district.status();
+  scope.district = *std::move(district);
+  return scope;
+}
+
 }  // namespace
 
 grpc::Status PointsService::GetBalance(grpc::ServerContext* context,
                                        const v1::GetBalanceRequest* req, v1::Balance* resp) {
-  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p = AuthorizeCall(
-      *env_, *context, deadline,
-      {Role::kOperator, Role::kAdmin, Role::kVolunteerApp, Role::kKiosk}, "GetBalance");
-  if (!p.ok()) return ToGrpcStatus(p.status());
-  absl::StatusOr<std::string> district =
-      ResolveDistrict(*p, "district", req->district(), env_->default_district);
-  if (!district.ok()) return ToGrpcStatus(district.status());
+  absl::StatusOr<CallScope> call =
+      BeginCall(*env_, *context, {Role::kOperator, Role::kAdmin, Role::kVolunteerApp, Role::kKiosk},
+                "GetBalance", req->district());
+  if (!call.ok()) return ToGrpcStatus(call.status());
+  const absl::Time deadline = call->deadline;
+  const Principal& caller = call->caller;
+  const std::string& district = call->district;
   absl::StatusOr<std::optional<PointsAccount>> account =
-      AccountFor(*p, req->account(), *district, /*listing=*/false);
+      AccountFor(caller, req->account(), district, /*listing=*/false);
   if (!account.ok()) return ToGrpcStatus(account.status());
-  absl::StatusOr<PointsBalance> b = points_->Balance(*district, **account, deadline);
+  absl::StatusOr<PointsBalance> b = points_->Balance(district, **account, deadline);
   if (!b.ok()) return ToGrpcStatus(b.status());
   ToProto(*b, resp);
   return grpc::Status::OK;
@@ -214,19 +238,18 @@ grpc::Status PointsService::GetBalance(grpc::ServerContext* context,
 grpc::Status PointsService::ListLedger(grpc::ServerContext* context,
                                        const v1::ListLedgerRequest* req,
                                        v1::ListLedgerResponse* resp) {
-  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p = AuthorizeCall(
-      *env_, *context, deadline,
-      {Role::kOperator, Role::kAdmin, Role::kVolunteerApp, Role::kKiosk}, "ListLedger");
-  if (!p.ok()) return ToGrpcStatus(p.status());
-  absl::StatusOr<std::string> district =
-      ResolveDistrict(*p, "district", req->district(), env_->default_district);
-  if (!district.ok()) return ToGrpcStatus(district.status());
+  absl::StatusOr<CallScope> call =
+      BeginCall(*env_, *context, {Role::kOperator, Role::kAdmin, Role::kVolunteerApp, Role::kKiosk},
+                "ListLedger", req->district());
+  if (!call.ok()) return ToGrpcStatus(call.status());
+  const absl::Time deadline = call->deadline;
+  const Principal& caller = call->caller;
+  const std::string& district = call->district;
   absl::StatusOr<std::optional<PointsAccount>> account =
-      AccountFor(*p, req->account(), *district, /*listing=*/true);
+      AccountFor(caller, req->account(), district, /*listing=*/true);
   if (!account.ok()) return ToGrpcStatus(account.status());
   LedgerFilter filter;
-  filter.district = *district;
+  filter.district = district;
   if (account->has_value()) filter.account = (*account)->Name();
   FieldViolations v;
   for (int i = 0; i < req->kinds_size(); ++i) {
@@ -242,7 +265,7 @@ grpc::Status PointsService::ListLedger(grpc::ServerContext* context,
   filter.start_ms = req->start_ms();
   filter.end_ms = req->end_ms();
   v1::ListLedgerRequest resolved = *req;
-  resolved.set_district(*district);
+  resolved.set_district(district);
   resolved.set_account(filter.account);
   absl::StatusOr<Paging> paging = PagingOf(resolved);
   if (!paging.ok()) return ToGrpcStatus(paging.status());
@@ -257,24 +280,24 @@ grpc::Status PointsService::ListLedger(grpc::ServerContext* context,
 grpc::Status PointsService::ListCatalog(grpc::ServerContext* context,
                                         const v1::ListCatalogRequest* req,
                                         v1::ListCatalogResponse* resp) {
-  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p = AuthenticateCall(*env_, *context, deadline);
-  if (!p.ok()) return ToGrpcStatus(p.status());
-  absl::StatusOr<std::string> district =
-      ResolveDistrict(*p, "district", req->district(), env_->default_district);
-  if (!district.ok()) return ToGrpcStatus(district.status());
+  absl::StatusOr<CallScope> call =
+      BeginCall(*env_, *context, {}, "ListCatalog", req->district());
+  if (!call.ok()) return ToGrpcStatus(call.status());
+  const absl::Time deadline = call->deadline;
+  const Principal& caller = call->caller;
+  const std::string& district = call->district;
   std::string kiosk = req->kiosk_id();
-  if (kiosk.empty() && p->role == Role::kKiosk) kiosk = p->kiosk_id;
+  if (kiosk.empty() && caller.role == Role::kKiosk) kiosk = caller.kiosk_id;
   if (absl::Status s = ValidatePointsId("kiosk_id", kiosk, /*required=*/true); !s.ok()) {
     return ToGrpcStatus(s);
   }
   v1::ListCatalogRequest resolved = *req;
-  resolved.set_district(*district);
+  resolved.set_district(district);
   resolved.set_kiosk_id(kiosk);
   absl::StatusOr<Paging> paging = PagingOf(resolved, /*default_size=*/100);
   if (!paging.ok()) return ToGrpcStatus(paging.status());
   absl::StatusOr<Page<CatalogItem>> page = points_->ListCatalog(
-      *district, kiosk, req->include_inactive(), paging->cursor, paging->page_size, deadline);
+      district, kiosk, req->include_inactive(), paging->cursor, paging->page_size, deadline);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const CatalogItem& item : page->items) ToProto(item, resp->add_items());
   resp->set_next_page_token(paging->NextToken(page->next_cursor));
@@ -284,16 +307,15 @@ grpc::Status PointsService::ListCatalog(grpc::ServerContext* context,
 grpc::Status PointsService::UpsertCatalogItem(grpc::ServerContext* context,
                                               const v1::UpsertCatalogItemRequest* req,
                                               v1::CatalogItem* resp) {
-  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p =
-      AuthorizeCall(*env_, *context, deadline, {Role::kAdmin}, "UpsertCatalogItem");
-  if (!p.ok()) return ToGrpcStatus(p.status());
-  absl::StatusOr<std::string> district =
-      ResolveDistrict(*p, "district", req->district(), env_->default_district);
-  if (!district.ok()) return ToGrpcStatus(district.status());
-  absl::StatusOr<CatalogEdit> edit = EditFromProto(*req, *district);
+  absl::StatusOr<CallScope> call =
+      BeginCall(*env_, *context, {Role::kAdmin}, "UpsertCatalogItem", req->district());
+  if (!call.ok()) return ToGrpcStatus(call.status());
+  const absl::Time deadline = call->deadline;
+  const Principal& caller = call->caller;
+  const std::string& district = call->district;
+  absl::StatusOr<CatalogEdit> edit = EditFromProto(*req, district);
   if (!edit.ok()) return ToGrpcStatus(edit.status());
-  edit->actor = p->token_id;
+  edit->actor = caller.token_id;
   absl::StatusOr<std::pair<CatalogItem, bool>> item = points_->Upsert(*edit, deadline);
   if (!item.ok()) return ToGrpcStatus(item.status());
   ToProto(item->first, resp);
@@ -302,18 +324,18 @@ grpc::Status PointsService::UpsertCatalogItem(grpc::ServerContext* context,
 
 grpc::Status PointsService::Redeem(grpc::ServerContext* context, const v1::RedeemRequest* req,
                                    v1::Redemption* resp) {
-  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p = AuthorizeCall(
-      *env_, *context, deadline, {Role::kKiosk, Role::kOperator, Role::kAdmin}, "Redeem");
-  if (!p.ok()) return ToGrpcStatus(p.status());
-  absl::StatusOr<std::string> district =
-      ResolveDistrict(*p, "district", req->district(), env_->default_district);
-  if (!district.ok()) return ToGrpcStatus(district.status());
-  absl::StatusOr<std::string> kiosk = KioskFor(*p, req->kiosk_id());
+  absl::StatusOr<CallScope> call =
+      BeginCall(*env_, *context, {Role::kKiosk, Role::kOperator, Role::kAdmin}, "Redeem",
+                req->district());
+  if (!call.ok()) return ToGrpcStatus(call.status());
+  const absl::Time deadline = call->deadline;
+  const Principal& caller = call->caller;
+  const std::string& district = call->district;
+  absl::StatusOr<std::string> kiosk = KioskFor(caller, req->kiosk_id());
   if (absl::IsPermissionDenied(kiosk.status())) return ToGrpcStatus(kiosk.status());
   FieldViolations v;
   v.AddFrom(ValidateIdempotencyKey("request_id", req->request_id()));
-  CheckVolunteerId(v, "volunteer_id", req->volunteer_id(), *district);
+  CheckVolunteerId(v, "volunteer_id", req->volunteer_id(), district);
   v.AddFrom(kiosk.status());
   v.AddFrom(ValidatePointsId("item_id", req->item_id(), /*required=*/true));
   if (req->quantity() < 1 || req->quantity() > kMaxRedeemQuantity) {
@@ -324,14 +346,14 @@ grpc::Status PointsService::Redeem(grpc::ServerContext* context, const v1::Redee
   }
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
   RedeemInput in;
-  in.district = *district;
+  in.district = district;
   in.idempotency_key = req->request_id();
   in.volunteer_id = req->volunteer_id();
   in.kiosk_id = *kiosk;
   in.item_id = req->item_id();
   in.quantity = req->quantity();
   in.expected_price_points = req->expected_price_points();
-  in.actor = p->token_id;
+  in.actor = caller.token_id;
   absl::StatusOr<PointsWrite> w = points_->Redeem(in, deadline);
   if (!w.ok()) return ToGrpcStatus(w.status());
   ToProto(*w, resp);
@@ -341,31 +363,30 @@ grpc::Status PointsService::Redeem(grpc::ServerContext* context, const v1::Redee
 grpc::Status PointsService::ReverseRedemption(grpc::ServerContext* context,
                                               const v1::ReverseRedemptionRequest* req,
                                               v1::Redemption* resp) {
-  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p =
-      AuthorizeCall(*env_, *context, deadline, {Role::kKiosk, Role::kOperator, Role::kAdmin},
-                    "ReverseRedemption");
-  if (!p.ok()) return ToGrpcStatus(p.status());
-  absl::StatusOr<std::string> district =
-      ResolveDistrict(*p, "district", req->district(), env_->default_district);
-  if (!district.ok()) return ToGrpcStatus(district.status());
+  absl::StatusOr<CallScope> call =
+      BeginCall(*env_, *context, {Role::kKiosk, Role::kOperator, Role::kAdmin}, "ReverseRedemption",
+                req->district());
+  if (!call.ok()) return ToGrpcStatus(call.status());
+  const absl::Time deadline = call->deadline;
+  const Principal& caller = call->caller;
+  const std::string& district = call->district;
   FieldViolations v;
   v.AddFrom(ValidateIdempotencyKey("request_id", req->request_id()));
   if (req->entry_id().empty()) {
     v.Add("entry_id", "is required");
-  } else if (!absl::StartsWith(req->entry_id(), absl::StrCat(*district, "-e"))) {
-    v.Add("entry_id", absl::StrCat("must look like ", *district, "-e<number>"));
+  } else if (!absl::StartsWith(req->entry_id(), absl::StrCat(district, "-e"))) {
+    v.Add("entry_id", absl::StrCat("must look like ", district, "-e<number>"));
   }
   v.AddFrom(ValidateReason("reason", req->reason()));
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
   ReverseInput in;
-  in.district = *district;
+  in.district = district;
   in.idempotency_key = req->request_id();
   in.entry_id = req->entry_id();
   in.reason = req->reason();
   in.restock = req->restock();
-  in.actor = p->token_id;
-  in.only_kiosk = p->role == Role::kKiosk ? p->kiosk_id : "";
+  in.actor = caller.token_id;
+  in.only_kiosk = caller.role == Role::kKiosk ? caller.kiosk_id : "";
   absl::StatusOr<PointsWrite> w = points_->Reverse(in, deadline);
   if (!w.ok()) return ToGrpcStatus(w.status());
   ToProto(*w, resp);
@@ -375,20 +396,19 @@ grpc::Status PointsService::ReverseRedemption(grpc::ServerContext* context,
 grpc::Status PointsService::AdjustPoints(grpc::ServerContext* context,
                                          const v1::AdjustPointsRequest* req,
                                          v1::AdjustPointsResponse* resp) {
-  absl::Time deadline = CallDeadline(*context, env_->max_call_time);
-  absl::StatusOr<Principal> p =
-      AuthorizeCall(*env_, *context, deadline, {Role::kAdmin}, "AdjustPoints");
-  if (!p.ok()) return ToGrpcStatus(p.status());
-  absl::StatusOr<std::string> district =
-      ResolveDistrict(*p, "district", req->district(), env_->default_district);
-  if (!district.ok()) return ToGrpcStatus(district.status());
+  absl::StatusOr<CallScope> call =
+      BeginCall(*env_, *context, {Role::kAdmin}, "AdjustPoints", req->district());
+  if (!call.ok()) return ToGrpcStatus(call.status());
+  const absl::Time deadline = call->deadline;
+  const Principal& caller = call->caller;
+  const std::string& district = call->district;
   FieldViolations v;
   v.AddFrom(ValidateIdempotencyKey("request_id", req->request_id()));
   if (req->fund_top_up()) {
     if (!req->volunteer_id().empty()) v.Add("volunteer_id", "must be empty for a fund top-up");
     if (req->delta() <= 0) v.Add("delta", "must be positive for a fund top-up");
   } else {
-    CheckVolunteerId(v, "volunteer_id", req->volunteer_id(), *district);
+    CheckVolunteerId(v, "volunteer_id", req->volunteer_id(), district);
     if (req->delta() == 0) v.Add("delta", "must not be 0");
   }
   if (req->delta() > kMaxAdjustPoints || req->delta() < -kMaxAdjustPoints) {
@@ -397,13 +417,13 @@ grpc::Status PointsService::AdjustPoints(grpc::ServerContext* context,
   v.AddFrom(ValidateReason("reason", req->reason()));
   if (!v.empty()) return ToGrpcStatus(v.ToStatus());
   AdjustInput in;
-  in.district = *district;
+  in.district = district;
   in.idempotency_key = req->request_id();
   in.volunteer_id = req->volunteer_id();
   in.delta = req->delta();
   in.reason = req->reason();
   in.fund_top_up = req->fund_top_up();
-  in.actor = p->token_id;
+  in.actor = caller.token_id;
   absl::StatusOr<PointsWrite> w = points_->Adjust(in, deadline);
   if (!w.ok()) return ToGrpcStatus(w.status());
   ToProto(w->entry, resp->mutable_entry());
