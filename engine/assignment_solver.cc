@@ -199,8 +199,10 @@ class FlowSolver {
   // Adopts what can be kept of `warm`: its helpers whose arcs still exist (within the new
   // headcounts and capacities), its unfilled counts, and its potentials, then repairs them
   // into a certified optimal partial flow (Repair). Returns false, leaving the cold start,
-  // when the result cannot be certified (potentials from elsewhere, say).
-  bool WarmStart(const AssignmentSolution& warm, int* kept_helpers) {
+  // when the result cannot be certified (potentials from elsewhere, say). With
+  // `keep_short`, volunteers with a price that lose a helper stay loaded (FitRequest).
+  bool WarmStart(const AssignmentSolution& warm, bool keep_short, int* kept_helpers) {
+    keep_short_ = keep_short;
     if (static_cast<int>(warm.helpers_of_request.size()) != num_requests_ ||
         static_cast<int>(warm.unfilled.size()) != num_requests_ ||
         static_cast<int>(warm.request_potentials.size()) != num_requests_ ||
@@ -226,6 +228,9 @@ class FlowSolver {
   // not fit the simple case, and bids that would not raise a price (two requests could
   // trade a volunteer back and forth for ever), are left to the shortest paths.
   void AugmentingRowReduction(int64_t budget) {
+    // Every unit placed here ends at the sink; while a volunteer is short (FitRequest) the
+    // sink must take no more than it has, so the shortest paths do all.
+    if (short_volunteers_ > 0) return;
     const int R = num_requests_;
     std::vector<int> queue;
     for (int r = R - 1; r >= 0; --r) {
@@ -431,6 +436,12 @@ class FlowSolver {
   // Step 2 of Repair for request r. Its potential must be at least pi(v) - cost for each
   // arc not in use (and -unassigned_cost while it has unassigned room) and at most that
   // for each arc in use (and -unassigned_cost while it has unfilled units).
+  //
+  // With keep_short_, a volunteer with a price that loses a helper here keeps its load and
+  // is one short (held_ < load_): freed, it would have room and a price, which step 3
+  // repairs with a search per volunteer (on dense instances each nearly as long as a cold
+  // solve). Short, it is a deficit that the shortest paths fill (Augment), and every
+  // residual arc keeps its non-negative reduced cost meanwhile.
   void FitRequest(int r) {
     const int R = num_requests_;
     constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
@@ -455,7 +466,11 @@ class FlowSolver {
       FreeArc(a);
       --helpers_[r];
       --supply_[r];
-      --load_[v];
+      if (keep_short_ && node_[R + v].potential < 0) {
+        ++short_volunteers_;  // Stays loaded, one short: see below.
+      } else {
+        --load_[v];
+      }
     }
     if (unfilled_flow_[r] > 0 && -unassigned_cost_[r] < lower) {
       supply_[r] -= unfilled_flow_[r];
@@ -563,7 +578,7 @@ class FlowSolver {
       const int64_t pi = node_[num_requests_ + v].potential;
       if (load_[v] < capacity_[v] && pi < 0) return false;
       if (load_[v] > 0 && pi > 0) return false;
-      if (load_[v] > capacity_[v] || load_[v] != held_[v]) return false;
+      if (load_[v] > capacity_[v] || held_[v] > load_[v]) return false;
     }
     for (int r = 0; r < num_requests_; ++r) {
       if (supply_[r] != helpers_[r] + unfilled_flow_[r] || supply_[r] > headcount_[r]) {
@@ -579,6 +594,7 @@ class FlowSolver {
       if (arc_used_[a]) FreeArc(a);
     }
     std::fill(load_.begin(), load_.end(), 0);
+    short_volunteers_ = 0;
     std::fill(helpers_.begin(), helpers_.end(), 0);
     std::fill(unfilled_flow_.begin(), unfilled_flow_.end(), 0);
     std::fill(supply_.begin(), supply_.end(), 0);
@@ -648,16 +664,32 @@ class FlowSolver {
     }
   }
 
-  // One shortest path from request `source` to the sink, then one augmentation along it.
+  // One shortest path from request `source` to a deficit, then one augmentation along it.
+  // The deficits are the sink while no volunteer is short (see FitRequest), else the
+  // volunteers that are: reached over an arc from a request (a new helper), or through the
+  // sink (it gives back one of the volunteer's units).
   void Augment(int source, AssignmentSolution::Stats* stats) {
     const int R = num_requests_;
+    const int S = sink();
+    const bool sink_is_target = short_volunteers_ == 0;
     heap_.clear();
     touched_.clear();
     settled_.clear();
-    // The sink is not kept in the heap: the search ends when nothing left in the heap is
-    // nearer than the best way found into it.
+    // When it is the target, the sink is not kept in the heap: the search ends when
+    // nothing left in the heap is nearer than the best way found into it.
     int64_t reach = kInf;
-    int sink_pred = -1;
+    int sink_pred = -1;  // Last node before the sink, when the sink is the target.
+    int target = -1;     // The short volunteer reached, otherwise.
+    auto into_sink = [&](int64_t d, int from, int kind) {
+      if (sink_is_target) {
+        if (d < reach) {
+          reach = d;
+          sink_pred = from;
+        }
+      } else {
+        Relax(S, d, from, kind);
+      }
+    };
     Relax(source, 0, -1, -1);
     while (!heap_.empty() && heap_[0].key < reach) {
       const int x = PopMin();
@@ -670,49 +702,85 @@ class FlowSolver {
           const int y = R + arc_volunteer_[a];
           Relax(y, d + arc_cost_[a] + pi_x - node_[y].potential, x, a);
         }
-        if (unfilled_flow_[x] < headcount_[x] && d + unassigned_cost_[x] + pi_x < reach) {
-          reach = d + unassigned_cost_[x] + pi_x;
-          sink_pred = x;
-        }
-      } else {
+        if (unfilled_flow_[x] < headcount_[x]) into_sink(d + unassigned_cost_[x] + pi_x, x, -1);
+      } else if (x < S) {
         const int v = x - R;
+        if (held_[v] < load_[v]) {  // A short volunteer: the target (never the sink's case).
+          reach = d;
+          target = x;
+          break;
+        }
         for (int i = holder_begin_[v]; i < holder_begin_[v] + held_[v]; ++i) {
           const Holder& h = holder_[i];
           Relax(h.request, d - h.cost + pi_x - node_[h.request].potential, x, h.arc);
         }
-        if (load_[v] < capacity_[v] && d + pi_x < reach) {
-          reach = d + pi_x;
-          sink_pred = x;
+        if (load_[v] < capacity_[v]) into_sink(d + pi_x, x, -1);
+      } else {  // The sink, on the way to a short volunteer: it gives back units.
+        for (int v = 0; v < num_volunteers_; ++v) {
+          if (load_[v] > 0) Relax(R + v, d + pi_x - node_[R + v].potential, S, -1);
+        }
+        for (int r = 0; r < R; ++r) {
+          if (unfilled_flow_[r] > 0) {
+            Relax(r, d - unassigned_cost_[r] + pi_x - node_[r].potential, S, -1);
+          }
         }
       }
     }
-    // The source's own unassigned arc always has room, so the sink is reached.
-    for (int x : settled_) node_[x].potential += node_[x].dist - reach;
+    // The source's own unassigned arc always has room, and a short volunteer can always
+    // be reached through the sink, so the search ends at a target.
+    bool sink_settled = false;
+    for (int x : settled_) {
+      node_[x].potential += node_[x].dist - reach;
+      sink_settled |= x == S;
+    }
+    if (sink_settled) {  // Back to the sink's potential being 0.
+      const int64_t shift = node_[S].potential;
+      for (Node& node : node_) node.potential -= shift;
+    }
 
     // Bottleneck: only the unassigned arc and the volunteer-to-sink arc can carry more
     // than one unit, so more than one unit moves only along source -> sink directly.
     int delta = 1;
-    if (sink_pred == source) {
-      delta = std::min(headcount_[source] - supply_[source],
-                       headcount_[source] - unfilled_flow_[source]);
-      unfilled_flow_[source] += delta;
-    } else if (sink_pred < R) {
-      ++unfilled_flow_[sink_pred];
+    int x = target;
+    if (sink_is_target) {
+      if (sink_pred == source) {
+        delta = std::min(headcount_[source] - supply_[source],
+                         headcount_[source] - unfilled_flow_[source]);
+        unfilled_flow_[source] += delta;
+      } else if (sink_pred < R) {
+        ++unfilled_flow_[sink_pred];
+      } else {
+        ++load_[sink_pred - R];
+      }
+      x = sink_pred;
     } else {
-      ++load_[sink_pred - R];
+      --short_volunteers_;
     }
-    // Backwards from the sink, so that a volunteer on the path gives up its old helper
+    // Backwards from the end, so that a volunteer on the path gives up its old helper
     // before taking the new one.
-    for (int x = sink_pred; x != source;) {
+    while (x != source) {
+      const int pred = node_[x].pred_node;
       const int a = node_[x].pred_arc;
-      if (x >= R) {  // Reached over a forward arc: a new helper.
+      if (x == S) {  // Into the sink from pred.
+        if (pred < R) {
+          ++unfilled_flow_[pred];
+        } else {
+          ++load_[pred - R];
+        }
+      } else if (pred == S) {  // Out of the sink: x takes back a unit.
+        if (x < R) {
+          --unfilled_flow_[x];
+        } else {
+          --load_[x - R];
+        }
+      } else if (x >= R) {  // Reached over a forward arc: a new helper.
         UseArc(a);
         ++helpers_[arc_request_[a]];
       } else {  // Reached over a reverse arc: that helper moves on.
         FreeArc(a);
         --helpers_[x];
       }
-      x = node_[x].pred_node;
+      x = pred;
     }
     supply_[source] += delta;
 
@@ -750,7 +818,10 @@ class FlowSolver {
   std::vector<int> volunteer_begin_;
   std::vector<int> volunteer_arcs_;
 
-  // Flow: helpers_ + unfilled_flow_ = supply_ <= headcount_ per request.
+  // Flow: helpers_ + unfilled_flow_ = supply_ <= headcount_ per request; held_ <= load_
+  // per volunteer, and short_volunteers_ is the sum of load_ - held_ (see FitRequest).
+  int64_t short_volunteers_ = 0;
+  bool keep_short_ = false;
   std::vector<int> load_;
   std::vector<int> helpers_;
   std::vector<int> unfilled_flow_;
@@ -837,12 +908,14 @@ absl::Status ValidateProblem(const AssignmentProblem& problem) {
 }
 
 // Solves over `arcs` (from `warm_start`, if usable, else cold) into `solution`, adding to
-// its statistics.
+// its statistics. `keep_short`: see FlowSolver::FitRequest.
 void SolveOn(const AssignmentProblem& problem, ArcTable arcs, const AssignmentSolution* warm_start,
-             AssignmentSolution* solution) {
+             bool keep_short, AssignmentSolution* solution) {
   FlowSolver flow(problem, std::move(arcs));
   AssignmentSolution::Stats stats = solution->stats;
-  if (warm_start != nullptr) stats.warm_started = flow.WarmStart(*warm_start, &stats.kept_helpers);
+  if (warm_start != nullptr) {
+    stats.warm_started = flow.WarmStart(*warm_start, keep_short, &stats.kept_helpers);
+  }
   flow.AugmentingRowReduction(10 * int64_t{problem.num_requests()} + 1000);
   flow.Run(&stats);
   flow.Fill(solution);
@@ -857,9 +930,11 @@ void SolveOn(const AssignmentProblem& problem, ArcTable arcs, const AssignmentSo
 // optimum worse than the whole instance's), gives the exact optimum of the whole
 // instance; each round adds the most negative arcs and warm-starts from the previous
 // round. On 2000 x 2000 city instances the first core (64 arcs) is within 0.03% of the
-// optimum and one more round, adding a few hundred arcs, makes it exact; that round's warm
-// start usually runs out of budget (see Repair) and solves cold, which costs about as
-// much as the first. Cores of 16 to 128 arcs were all slower.
+// optimum and one more round, adding a few hundred arcs, makes it exact. That round's
+// warm start keeps the volunteers that lose a helper loaded but short (FitRequest), which
+// makes it about a tenth of the first round (8 ms against 70); freeing them instead cost
+// a repair search each and ran out of budget, so the round solved cold, as long as the
+// first. Cores of 16 to 128 arcs were all slower (measured before that change).
 // At most core_arcs more arcs per request join the core in each round.
 void SolveDense(const AssignmentProblem& problem, const SortedArcs& all, int core_arcs,
                 const AssignmentSolution* warm_start, AssignmentSolution* solution) {
@@ -867,29 +942,44 @@ void SolveDense(const AssignmentProblem& problem, const SortedArcs& all, int cor
   const int V = problem.num_volunteers();
   std::vector<char> in_core(all.size(), 0);
   std::vector<std::pair<int64_t, int>> ranked;
-  // Each volunteer's cheapest: a max-heap of at most core_arcs per volunteer.
+  // Each volunteer's cheapest: a max-heap of at most core_arcs per volunteer, and the
+  // cost an arc must beat to enter it (its top once full), kept apart so that the
+  // arcs turned away, nearly all of them, touch one small array.
   std::vector<std::pair<int64_t, int>> column_heaps(static_cast<size_t>(V) * core_arcs);
   std::vector<int> column_size(V, 0);
+  std::vector<int64_t> column_bar(V, kInf);
+  // Each request's core_arcs cheapest: the core_arcs-th least cost, then the arcs below
+  // it and as many at it as fit.
+  std::vector<int64_t> row_costs;
   for (int r = 0; r < R; ++r) {
-    ranked.clear();
+    row_costs.clear();
     all.ForEachPair(r, [&](int i, int v, int64_t cost) {
-      ranked.push_back({cost, i});
+      row_costs.push_back(cost);
+      if (cost >= column_bar[v]) return;
       std::pair<int64_t, int>* heap = &column_heaps[static_cast<size_t>(v) * core_arcs];
       int& size = column_size[v];
       if (size < core_arcs) {
         heap[size++] = {cost, i};
         std::push_heap(heap, heap + size);
-      } else if (cost < heap[0].first) {
+        if (size == core_arcs) column_bar[v] = heap[0].first;
+      } else {
         std::pop_heap(heap, heap + size);
         heap[size - 1] = {cost, i};
         std::push_heap(heap, heap + size);
+        column_bar[v] = heap[0].first;
       }
     });
-    if (static_cast<int>(ranked.size()) > core_arcs) {
-      std::nth_element(ranked.begin(), ranked.begin() + core_arcs, ranked.end());
-      ranked.resize(core_arcs);
+    if (static_cast<int>(row_costs.size()) <= core_arcs) {
+      all.ForEachPair(r, [&](int i, int, int64_t) { in_core[i] = 1; });
+      continue;
     }
-    for (const auto& [cost, i] : ranked) in_core[i] = 1;
+    std::nth_element(row_costs.begin(), row_costs.begin() + (core_arcs - 1), row_costs.end());
+    const int64_t bar = row_costs[core_arcs - 1];
+    int ties = core_arcs;
+    for (int k = 0; k < core_arcs - 1; ++k) ties -= row_costs[k] < bar;
+    all.ForEachPair(r, [&](int i, int, int64_t cost) {
+      if (cost < bar || (cost == bar && ties-- > 0)) in_core[i] = 1;
+    });
   }
   for (int v = 0; v < V; ++v) {
     for (int k = 0; k < column_size[v]; ++k) {
@@ -907,7 +997,8 @@ void SolveDense(const AssignmentProblem& problem, const SortedArcs& all, int cor
   }
   AssignmentSolution previous;
   for (bool first = true;; first = false) {
-    SolveOn(problem, BuildArcTable(R, all, &in_core), first ? warm_start : &previous, solution);
+    SolveOn(problem, BuildArcTable(R, all, &in_core), first ? warm_start : &previous,
+            /*keep_short=*/!first, solution);
     if (!first) {
       // A later round warm-starts from the round before; the caller's warm start is
       // what the statistics describe.
@@ -948,7 +1039,8 @@ absl::StatusOr<AssignmentSolution> AssignmentSolver::Solve(
   if (core_arcs >= 1 && arcs.size() / 4 / core_arcs > problem.num_requests()) {
     SolveDense(problem, arcs, core_arcs, warm_start, &solution);
   } else {
-    SolveOn(problem, BuildArcTable(problem.num_requests(), arcs, nullptr), warm_start, &solution);
+    SolveOn(problem, BuildArcTable(problem.num_requests(), arcs, nullptr), warm_start,
+            /*keep_short=*/false, &solution);
   }
   return solution;
 }

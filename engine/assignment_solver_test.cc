@@ -255,6 +255,29 @@ TEST(AssignmentSolverTest, MatchesBellmanFordReferenceOnMediumInstances) {
   }
 }
 
+// Tiny cores on medium instances: many pricing rounds, each warm-started from the round
+// before, where volunteers that lose a helper stay loaded but short until a shortest path
+// fills them (directly, or through the sink when a cheaper unassigned option frees them).
+// Capacities and headcounts up to 3, cheap and dear unassigned options, costs up to
+// kMaxAssignmentCost.
+TEST(AssignmentSolverTest, DensePathRoundsMatchReferenceOnMediumInstances) {
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    std::mt19937_64 rng(1000 + seed);
+    AssignmentSolverOptions options;
+    options.dense_core_arcs = 1 + static_cast<int>(seed % 3);
+    const int64_t max_cost = seed % 5 == 0 ? kMaxAssignmentCost : 1000;
+    const int64_t max_unassigned =
+        seed % 4 == 0 ? max_cost / 4 : std::min(max_cost * 3, kMaxAssignmentCost);
+    const AssignmentProblem p = RandomSparse(rng, 30, 40, 16, max_cost, max_unassigned);
+    absl::StatusOr<AssignmentSolution> s = AssignmentSolver(options).Solve(p);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->total_cost, ReferenceMinCost(p));
+    EXPECT_EQ(CheckFeasible(p, *s), s->total_cost);
+    if (HasFailure()) return;
+  }
+}
+
 TEST(AssignmentSolverTest, NoRequests) {
   AssignmentProblem p;
   p.AddVolunteer(3);
