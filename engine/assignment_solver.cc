@@ -38,10 +38,20 @@ class SortedArcs {
     const std::vector<AssignmentProblem::Arc>& in = problem.arcs();
     const int R = problem.num_requests();
     const int V = problem.num_volunteers();
+    // Without duplicate pairs (as callers usually add them), ForEachPair need not look
+    // for them: half the work of a pass over a dense instance's arcs.
     bool sorted = true;
-    for (size_t i = 1; i < in.size() && sorted; ++i) {
-      sorted = in[i - 1].request < in[i].request ||
-               (in[i - 1].request == in[i].request && in[i - 1].volunteer <= in[i].volunteer);
+    distinct_ = true;
+    for (size_t i = 1; i < in.size(); ++i) {
+      const AssignmentProblem::Arc& p = in[i - 1];
+      const AssignmentProblem::Arc& q = in[i];
+      if (p.request < q.request || (p.request == q.request && p.volunteer < q.volunteer)) continue;
+      if (p.request == q.request && p.volunteer == q.volunteer) {
+        distinct_ = false;
+        continue;
+      }
+      sorted = false;
+      break;
     }
     if (sorted) {
       arcs_ = in.data();
@@ -62,6 +72,10 @@ class SortedArcs {
     begin_.assign(R + 1, 0);
     for (const AssignmentProblem::Arc& a : in) ++begin_[a.request + 1];
     for (int r = 0; r < R; ++r) begin_[r + 1] += begin_[r];
+    for (size_t i = 1; !sorted && i < in.size() && distinct_; ++i) {  // The copy, sorted.
+      distinct_ =
+          arcs_[i - 1].request != arcs_[i].request || arcs_[i - 1].volunteer != arcs_[i].volunteer;
+    }
   }
 
   int size() const { return begin_.back(); }
@@ -71,6 +85,10 @@ class SortedArcs {
   template <typename F>
   void ForEachPair(int r, F f) const {
     const int end = begin_[r + 1];
+    if (distinct_) {
+      for (int i = begin_[r]; i < end; ++i) f(i, arcs_[i].volunteer, arcs_[i].cost);
+      return;
+    }
     for (int i = begin_[r]; i < end;) {
       const int v = arcs_[i].volunteer;
       int64_t cost = arcs_[i].cost;
@@ -83,6 +101,7 @@ class SortedArcs {
 
  private:
   const AssignmentProblem::Arc* arcs_ = nullptr;
+  bool distinct_ = false;  // No (request, volunteer) pair twice.
   std::vector<AssignmentProblem::Arc> copy_;
   std::vector<int> begin_;  // Request r's arcs are [begin_[r], begin_[r + 1]).
 };
