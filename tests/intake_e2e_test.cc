@@ -362,7 +362,7 @@ TEST_F(IntakeE2ETest, ListFiltersAndPagesStablyWhileRequestsArrive) {
 }
 
 TEST_F(IntakeE2ETest, UnimplementedMethodsSayUnimplemented) {
-  grpc::Status status = RawUnaryCall(*channel_, "/yiyuan.v1.PointsService/GetBalance", Admin());
+  grpc::Status status = RawUnaryCall(*channel_, "/yiyuan.v1.DispatchService/GetReport", Admin());
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
