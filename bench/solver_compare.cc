@@ -280,35 +280,15 @@ Result SolveLemon(const AssignmentProblem& p, int reps) {
   return result;
 }
 
-// Requests in index order, each taking its cheapest candidate with room left (the
-// arcs of a request are scanned for the least cost); none left, it stays unassigned.
-Result SolveGreedy(const AssignmentProblem& p, int reps) {
-  const int R = p.num_requests();
-  std::vector<int> begin(R + 1, 0);
-  for (const AssignmentProblem::Arc& a : p.arcs()) ++begin[a.request + 1];
-  for (int r = 0; r < R; ++r) begin[r + 1] += begin[r];
+// Greedy nearest-first (engine SolveGreedy: requests in index order, each taking its
+// cheapest candidates with room left).
+Result TimeGreedy(const AssignmentProblem& p, int reps) {
   Result result;
   result.timing = Time(reps, [&] {
-    std::vector<int> room(p.num_volunteers());
-    for (int v = 0; v < p.num_volunteers(); ++v) room[v] = p.volunteers()[v].capacity;
-    int64_t total = 0;
-    int unassigned = 0;
-    for (int r = 0; r < R; ++r) {
-      int best = -1;
-      for (int i = begin[r]; i < begin[r + 1]; ++i) {
-        const AssignmentProblem::Arc& a = p.arcs()[i];
-        if (room[a.volunteer] > 0 && (best < 0 || a.cost < p.arcs()[best].cost)) best = i;
-      }
-      if (best >= 0 && p.arcs()[best].cost < p.requests()[r].unassigned_cost) {
-        --room[p.arcs()[best].volunteer];
-        total += p.arcs()[best].cost;
-      } else {
-        total += p.requests()[r].unassigned_cost;
-        ++unassigned;
-      }
-    }
-    result.cost = total;
-    result.unassigned = unassigned;
+    AssignmentSolution g = SolveGreedy(p);
+    result.cost = g.total_cost;
+    result.unassigned = 0;
+    for (int u : g.unfilled) result.unassigned += u;
   });
   return result;
 }
@@ -835,7 +815,7 @@ int Main() {
     for (int i = 0; i < plan.reps; ++i) {
       Result ours = SolveOurs(p, 1);
       Result lemon = SolveLemon(p, 1);
-      Result greedy = SolveGreedy(p, 1);
+      Result greedy = TimeGreedy(p, 1);
       for (auto [from, to] :
            {std::pair{&ours, &c.ours}, {&lemon, &c.lemon}, {&greedy, &c.greedy}}) {
         to->timing.cpu_ms.push_back(from->timing.cpu_ms[0]);

@@ -1082,4 +1082,34 @@ absl::StatusOr<AssignmentSolution> AssignmentSolver::Solve(
   return solution;
 }
 
+AssignmentSolution SolveGreedy(const AssignmentProblem& problem) {
+  const int R = problem.num_requests();
+  SortedArcs arcs(problem);
+  std::vector<int> room(problem.num_volunteers());
+  for (int v = 0; v < problem.num_volunteers(); ++v) room[v] = problem.volunteers()[v].capacity;
+  AssignmentSolution out;
+  out.helpers_of_request.resize(R);
+  out.unfilled.resize(R);
+  std::vector<std::pair<int64_t, int>> candidates;  // (cost, volunteer), cheapest first
+  for (int r = 0; r < R; ++r) {
+    const AssignmentProblem::Request& request = problem.requests()[r];
+    candidates.clear();
+    arcs.ForEachPair(r, [&](int, int v, int64_t cost) { candidates.push_back({cost, v}); });
+    std::sort(candidates.begin(), candidates.end());
+    std::vector<int>& helpers = out.helpers_of_request[r];
+    for (const auto& [cost, v] : candidates) {
+      if (static_cast<int>(helpers.size()) == request.headcount) break;
+      if (cost >= request.unassigned_cost) break;
+      if (room[v] == 0) continue;
+      --room[v];
+      helpers.push_back(v);
+      out.total_cost += cost;
+    }
+    std::sort(helpers.begin(), helpers.end());
+    out.unfilled[r] = request.headcount - static_cast<int>(helpers.size());
+    out.total_cost += out.unfilled[r] * request.unassigned_cost;
+  }
+  return out;
+}
+
 }  // namespace yiyuan

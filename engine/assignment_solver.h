@@ -126,6 +126,13 @@ class AssignmentSolver {
   AssignmentSolverOptions options_;
 };
 
+// Greedy nearest-first, the policy the batch solver is measured against (and
+// dispatchd's --batch-policy=greedy): requests in index order (callers add them oldest
+// first), each taking its cheapest candidates that still have room, one by one, while
+// they cost less than leaving the place unfilled. Not optimal; no potentials (a warm
+// start from it is a cold start). `problem` must be valid (see AssignmentSolver::Solve).
+AssignmentSolution SolveGreedy(const AssignmentProblem& problem);
+
 }  // namespace yiyuan
 
 #endif  // YIYUAN_ENGINE_ASSIGNMENT_SOLVER_H_

@@ -13,11 +13,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace yiyuan {
 namespace {
 
+using ::testing::ElementsAre;
 using Pair = std::pair<int, int>;
 
 // The cheapest arc cost per (request, volunteer) pair.
@@ -528,6 +530,45 @@ TEST(AssignmentSolverTest, WarmStartOfAnotherShapeIsIgnored) {
   ASSERT_TRUE(s.ok());
   EXPECT_FALSE(s->stats.warm_started);
   EXPECT_EQ(s->total_cost, solver.Solve(b)->total_cost);
+}
+
+TEST(SolveGreedyTest, TakesTheCheapestFreeCandidatesInRequestOrder) {
+  AssignmentProblem p;
+  int a = p.AddRequest(1, 1000);
+  int b = p.AddRequest(2, 1000);
+  int c = p.AddRequest(1, 50);
+  int v0 = p.AddVolunteer(1);
+  int v1 = p.AddVolunteer(2);
+  int v2 = p.AddVolunteer(1);
+  p.AddArc(a, v0, 10);  // a takes v0, its cheapest ...
+  p.AddArc(a, v1, 20);
+  p.AddArc(b, v0, 5);   // ... though b would have paid less for v0 (greedy is not optimal)
+  p.AddArc(b, v1, 30);
+  p.AddArc(b, v2, 40);
+  p.AddArc(b, v2, 35);  // a duplicate pair: the cheaper counts, once
+  p.AddArc(c, v1, 60);  // dearer than leaving c unassigned
+  AssignmentSolution g = SolveGreedy(p);
+  EXPECT_THAT(g.helpers_of_request[a], ElementsAre(v0));
+  EXPECT_THAT(g.helpers_of_request[b], ElementsAre(v1, v2));
+  EXPECT_THAT(g.helpers_of_request[c], ElementsAre());
+  EXPECT_THAT(g.unfilled, ElementsAre(0, 0, 1));
+  EXPECT_EQ(g.total_cost, 10 + 30 + 35 + 50);
+  EXPECT_EQ(CheckFeasible(p, g), g.total_cost);
+  absl::StatusOr<AssignmentSolution> best = AssignmentSolver().Solve(p);
+  ASSERT_TRUE(best.ok());
+  EXPECT_LT(best->total_cost, g.total_cost);
+}
+
+TEST(SolveGreedyTest, IsFeasibleAndNeverBeatsTheOptimum) {
+  std::mt19937_64 rng(20261123);
+  for (int trial = 0; trial < 200; ++trial) {
+    AssignmentProblem p = RandomSmall(rng);
+    AssignmentSolution g = SolveGreedy(p);
+    EXPECT_EQ(CheckFeasible(p, g), g.total_cost) << "trial " << trial;
+    absl::StatusOr<AssignmentSolution> best = AssignmentSolver().Solve(p);
+    ASSERT_TRUE(best.ok());
+    EXPECT_GE(g.total_cost, best->total_cost) << "trial " << trial;
+  }
 }
 
 }  // namespace

@@ -89,6 +89,10 @@ ABSL_FLAG(int, batch_interval_ms, 5000,
 ABSL_FLAG(std::string, score_weights, "",
           "Overrides of the matching cost weights, e.g. \"travel_time=1,continuity=30\" "
           "(names: travel_time, preferred_skill_fit, continuity, fairness, reliability, urgency)");
+ABSL_FLAG(std::string, batch_policy, "optimal",
+          "How batch cycles assign pooled ROUTINE requests: optimal (the exact min-cost "
+          "solver) or greedy (oldest first, each taking its cheapest free candidates; a "
+          "baseline for comparisons)");
 ABSL_FLAG(std::string, points_rule, "",
           "What a volunteer earns for a completed assignment, overriding the default "
           "\"base=10,per_minute=0.2,routine=0,urgent=5,crisis=10,max_minutes=480\": "
@@ -318,6 +322,12 @@ int Run(int argc, char** argv) {
     dispatcher_options.scorer.weights = *weights;
   }
   dispatcher_options.batch_interval = absl::Milliseconds(absl::GetFlag(FLAGS_batch_interval_ms));
+  if (std::string bp = absl::GetFlag(FLAGS_batch_policy); bp == "greedy") {
+    dispatcher_options.batch_policy = DispatcherOptions::BatchPolicy::kGreedy;
+  } else if (bp != "optimal") {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("--batch-policy: \"", bp, "\" is not optimal or greedy")));
+  }
   Dispatcher dispatcher(&dispatch_store, &roster, &SystemClock::Get(), dispatcher_options);
   dispatcher.Start();
 

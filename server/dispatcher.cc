@@ -314,6 +314,11 @@ absl::StatusOr<bool> Dispatcher::EscalateIfDue(const DispatchSnapshot& s, int64_
 absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
                                   int64_t fence, absl::Time deadline) {
   absl::Time start = absl::Now();
+  // Oldest first: the order greedy serves them in (the solver does not care).
+  std::stable_sort(pool.begin(), pool.end(), [](const DispatchSnapshot& a,
+                                                const DispatchSnapshot& b) {
+    return a.request.create_time_ms < b.request.create_time_ms;
+  });
   constexpr double kCostScale = 1000;  // Scorer cost units -> integer solver costs.
   AssignmentProblem problem;
   absl::flat_hash_map<std::string, int> volunteer_index;
@@ -372,7 +377,10 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
     }
     ranked[i] = std::move(ranking.ranked);
   }
-  absl::StatusOr<AssignmentSolution> solution = AssignmentSolver().Solve(problem);
+  absl::StatusOr<AssignmentSolution> solution =
+      options_.batch_policy == DispatcherOptions::BatchPolicy::kGreedy
+          ? SolveGreedy(problem)
+          : AssignmentSolver().Solve(problem);
   if (!solution.ok()) return solution.status();
   int64_t offered = 0, unassigned = 0;
   absl::Status first_error;

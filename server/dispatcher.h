@@ -52,6 +52,11 @@ struct DispatcherOptions {
   // cost units, and how much that grows per minute it has waited.
   double unassigned_cost = 200;
   double unassigned_cost_per_minute = 2;
+  // How a batch cycle assigns: the exact min-cost solver, or greedy nearest-first (oldest
+  // request first, each taking its cheapest free candidates) — the baseline to compare
+  // against, e.g. in bench/sim.
+  enum class BatchPolicy { kOptimal, kGreedy };
+  BatchPolicy batch_policy = BatchPolicy::kOptimal;
 };
 
 // Applies overrides such as "crisis.offer_ttl=10s,urgent.max_rounds=3" to `base`: keys

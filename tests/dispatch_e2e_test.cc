@@ -443,6 +443,29 @@ TEST_F(DispatchE2ETest, MobilizeReachesEveryoneAndTheFirstNFillIt) {
   EXPECT_EQ(w.Get(resp.request_id()).state(), v1::ASSIGNED);
 }
 
+TEST(DispatchBatchPolicyTest, GreedyBatchesServeTheOldestRequestFirstWithItsNearest) {
+  TempDir dir;
+  Dispatchd server(dir.path() + "/var", {"--batch-interval-ms=2000", "--batch-policy=greedy"});
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+  DispatchWorld w(channel, server.admin_token(), "greedya");
+  // The optimal cycle's instance (RoutineRequestsArePooledAndPlacedByTheOptimalBatchCycle):
+  // greedy gives the older request A its nearest, west, and B what is left, 1500 m in
+  // all instead of 700 m. (A and B may also land in different cycles; greedy and nearest
+  // agree then too.)
+  std::string west = w.Volunteer(Where(0, 0));
+  std::string east = w.Volunteer(Where(0, 1000));
+  v1::HelpRequest a = w.Submit(v1::ROUTINE, Where(0, 400));
+  v1::HelpRequest b = w.Submit(v1::ROUTINE, Where(0, -100));
+  std::vector<v1::Offer> to_west = w.AwaitOffers(west);
+  std::vector<v1::Offer> to_east = w.AwaitOffers(east);
+  ASSERT_THAT(to_west, SizeIs(1));
+  ASSERT_THAT(to_east, SizeIs(1));
+  EXPECT_EQ(to_west[0].request_id(), a.id());
+  EXPECT_EQ(to_east[0].request_id(), b.id());
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 TEST(DispatchShutdownTest, OpenStreamsEndWithUnavailableAndTheServerExitsCleanly) {
   TempDir dir;
   Dispatchd server(dir.path() + "/var");
