@@ -17,6 +17,10 @@
 //    after a service time by category. A timer queue of a few threads makes the calls.
 // 4. After the last request and a drain period (ends early once nothing is open), reads
 //    every request back (ListRequests) and writes --out as JSON; prints the totals.
+//    Per RPC it keeps every latency and counts failures by gRPC code: code 9
+//    (FAILED_PRECONDITION) on RespondToOffer is an outcome, not a fault (a parallel offer
+//    of an URGENT or CRISIS request was taken first). Exits 3 when a request was not
+//    submitted or ended neither COMPLETED/RATED, CANCELLED nor ESCALATED.
 //
 // Decisions are seeded per offer (seed and offer id), so a run is repeatable as far as
 // the server's own timing allows.
@@ -143,11 +147,15 @@ v1::HelpRequest ToProto(const RequestContent& c) {
 
 class Latencies {
  public:
-  void Add(const std::string& rpc, absl::Duration d, bool ok) {
+  // `code` is the call's grpc::StatusCode (0 = OK); failures are counted by code.
+  void Add(const std::string& rpc, absl::Duration d, int code) {
     absl::MutexLock l(&mu_);
     Rpc& r = rpcs_[rpc];
     r.us.push_back(absl::ToInt64Microseconds(d));
-    if (!ok) ++r.errors;
+    if (code != 0) {
+      ++r.errors;
+      ++r.by_code[absl::StrCat(code)];
+    }
   }
   nlohmann::json ToJson() const;
 
@@ -155,6 +163,7 @@ class Latencies {
   struct Rpc {
     std::vector<int64_t> us;
     int errors = 0;
+    std::map<std::string, int> by_code;
   };
   mutable absl::Mutex mu_;
   std::map<std::string, Rpc> rpcs_ ABSL_GUARDED_BY(mu_);
@@ -173,9 +182,13 @@ nlohmann::json Latencies::ToJson() const {
   for (const auto& [name, r] : rpcs_) {
     std::vector<int64_t> v = r.us;
     std::sort(v.begin(), v.end());
-    out[name] = {{"count", v.size()},      {"errors", r.errors},
-                 {"p50_us", Pct(v, 0.5)},  {"p90_us", Pct(v, 0.9)},
-                 {"p99_us", Pct(v, 0.99)}, {"max_us", v.empty() ? 0 : v.back()}};
+    out[name] = {{"count", v.size()},
+                 {"errors", r.errors},
+                 {"errors_by_code", r.by_code},
+                 {"p50_us", Pct(v, 0.5)},
+                 {"p90_us", Pct(v, 0.9)},
+                 {"p99_us", Pct(v, 0.99)},
+                 {"max_us", v.empty() ? 0 : v.back()}};
   }
   return out;
 }
@@ -255,7 +268,7 @@ struct Track {
   int declined = 0;
   std::string assignee;
   double distance_m = -1;
-  bool escalated = false;
+  std::string escalation_reason;  // attributes["reason"] of the escalation event.
   bool cancelled = false;
 };
 
@@ -335,6 +348,7 @@ class Driver {
   std::vector<Submitted> submitted_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> stopping_{false};
+  std::atomic<int> respond_errors_{0};
   absl::Mutex stream_mu_;
   grpc::ClientContext* stream_ctx_ ABSL_GUARDED_BY(stream_mu_) = nullptr;
 };
@@ -354,7 +368,7 @@ bool Driver::RegisterAll(int threads) {
         v1::RegisterVolunteerResponse resp;
         absl::Time t0 = absl::Now();
         grpc::Status s = stub->RegisterVolunteer(Ctx(token_).get(), req, &resp);
-        lat_.Add("VolunteerService.RegisterVolunteer", absl::Now() - t0, s.ok());
+        lat_.Add("VolunteerService.RegisterVolunteer", absl::Now() - t0, s.error_code());
         if (!s.ok()) {
           if (failures++ < 5) {
             std::fprintf(stderr, "sim_driver: register %s: %s\n", sv.profile.external_id.c_str(),
@@ -369,7 +383,7 @@ bool Driver::RegisterAll(int threads) {
         v1::Volunteer v;
         t0 = absl::Now();
         s = stub->SetDutyStatus(Ctx(token_).get(), duty, &v);
-        lat_.Add("VolunteerService.SetDutyStatus", absl::Now() - t0, s.ok());
+        lat_.Add("VolunteerService.SetDutyStatus", absl::Now() - t0, s.error_code());
         if (!s.ok() && failures++ < 5) {
           std::fprintf(stderr, "sim_driver: duty %s: %s\n", resp.volunteer().id().c_str(),
                        bench::DescribeError(s).c_str());
@@ -389,7 +403,7 @@ bool Driver::RegisterAll(int threads) {
     v1::Unit out;
     absl::Time t0 = absl::Now();
     grpc::Status s = units->CreateUnit(Ctx(token_).get(), req, &out);
-    lat_.Add("UnitService.CreateUnit", absl::Now() - t0, s.ok());
+    lat_.Add("UnitService.CreateUnit", absl::Now() - t0, s.error_code());
     if (!s.ok()) {
       ++failures;
       std::fprintf(stderr, "sim_driver: unit %s: %s\n", req.unit_id().c_str(),
@@ -490,9 +504,11 @@ void Driver::OnEvent(const v1::Event& e) {
         }
         break;
       }
-      case v1::EVENT_REQUEST_ESCALATED:
-        t.escalated = true;
+      case v1::EVENT_REQUEST_ESCALATED: {
+        auto reason = e.attributes().find("reason");
+        t.escalation_reason = reason == e.attributes().end() ? "?" : reason->second;
         break;
+      }
       case v1::EVENT_REQUEST_CANCELLED:
         t.cancelled = true;
         break;
@@ -538,7 +554,11 @@ void Driver::Answer(const v1::Event& e) {
   // failure of the driver, but it is counted.
   lat_.Add(accept ? "VolunteerService.RespondToOffer(accept)"
                   : "VolunteerService.RespondToOffer(decline)",
-           absl::Now() - t0, s.ok());
+           absl::Now() - t0, s.error_code());
+  if (!s.ok() && respond_errors_++ < 5) {
+    std::fprintf(stderr, "sim_driver: respond %s: %s\n", e.offer_id().c_str(),
+                 bench::DescribeError(s).c_str());
+  }
   if (!s.ok() || !accept || !resp.has_assignment()) return;
 
   const v1::Offer& offer = resp.offer();
@@ -578,7 +598,7 @@ void Driver::Progress(const std::string& request_id, const v1::Assignee& who, v1
   absl::Time t0 = absl::Now();
   grpc::Status s = stub->ReportProgress(Ctx(token_).get(), req, &out);
   lat_.Add(absl::StrCat("VolunteerService.ReportProgress(", v1::ProgressKind_Name(kind), ")"),
-           absl::Now() - t0, s.ok());
+           absl::Now() - t0, s.error_code());
   if (!s.ok()) {
     std::fprintf(stderr, "sim_driver: progress %s %s: %s\n", request_id.c_str(),
                  v1::ProgressKind_Name(kind).c_str(), bench::DescribeError(s).c_str());
@@ -613,7 +633,7 @@ void Driver::SubmitAll() {
     v1::SubmitRequestResponse resp;
     absl::Time t0 = absl::Now();
     grpc::Status s = stub->SubmitRequest(Ctx(token_).get(), req, &resp);
-    lat_.Add("IntakeService.SubmitRequest", absl::Now() - t0, s.ok());
+    lat_.Add("IntakeService.SubmitRequest", absl::Now() - t0, s.error_code());
     absl::MutexLock l(&mu_);
     Submitted& sub = submitted_[i];
     sub.lag_ms = absl::ToInt64Milliseconds(t0 - due);
@@ -640,7 +660,7 @@ std::vector<v1::HelpRequest> Driver::ListAll(const std::vector<v1::RequestState>
     v1::ListRequestsResponse resp;
     absl::Time t0 = absl::Now();
     grpc::Status s = stub->ListRequests(Ctx(token_, 30).get(), req, &resp);
-    lat_.Add("IntakeService.ListRequests", absl::Now() - t0, s.ok());
+    lat_.Add("IntakeService.ListRequests", absl::Now() - t0, s.error_code());
     if (!s.ok()) {
       std::fprintf(stderr, "sim_driver: list: %s\n", bench::DescribeError(s).c_str());
       *ok = false;
@@ -659,7 +679,7 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
   for (const v1::HelpRequest& r : all) by_id[r.id()] = &r;
   nlohmann::json requests = nlohmann::json::array();
   int served = 0, escalated = 0, cancelled = 0, stuck = 0, failed = 0;
-  std::map<std::string, int> stuck_states;
+  std::map<std::string, int> stuck_states, escalation_reasons;
   // Per urgency: real ms from submit to first offer and to assignment.
   std::map<std::string, std::vector<int64_t>> to_offer, to_assign;
   double distance_sum = 0;
@@ -696,6 +716,7 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
     j["assigned_after_ms"] = since(t.assigned_ms);
     j["completed_after_ms"] = since(t.completed_ms);
     j["offers"] = t.offers;
+    if (!t.escalation_reason.empty()) j["escalation_reason"] = t.escalation_reason;
     j["declined"] = t.declined;
     j["assignee"] = t.assignee;
     j["distance_m"] = t.distance_m < 0 ? nlohmann::json(nullptr) : nlohmann::json(t.distance_m);
@@ -713,6 +734,7 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
       ++served;
     } else if (state == v1::ESCALATED) {
       ++escalated;
+      ++escalation_reasons[t.escalation_reason];
     } else if (state == v1::CANCELLED) {
       ++cancelled;
     } else {
@@ -745,6 +767,7 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
                            {"served", served},
                            {"served_pct", total > 0 ? 100.0 * served / total : 0.0},
                            {"escalated", escalated},
+                           {"escalation_reasons", escalation_reasons},
                            {"cancelled", cancelled},
                            {"stuck", stuck},
                            {"stuck_states", stuck_states},
@@ -766,6 +789,9 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
       "not submitted %d; mean offer distance %.0f m\n",
       total, served, total > 0 ? 100.0 * served / total : 0.0, escalated, cancelled, stuck, failed,
       distance_n > 0 ? distance_sum / distance_n : 0.0);
+  for (const auto& [reason, n] : escalation_reasons) {
+    std::printf("  escalated (%s): %d\n", reason.c_str(), n);
+  }
   for (const auto& [state, n] : stuck_states) std::printf("  stuck in %s: %d\n", state.c_str(), n);
   std::printf("real time from submit (server clock), by urgency:\n%s", lines.c_str());
   std::printf("per RPC (us):\n");
