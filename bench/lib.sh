@@ -21,6 +21,23 @@ start_dispatchd() {
   address=$(<"$data/ready")
 }
 
+# bench_workspace PARENT NAME: makes $work (a temp dir) and $data (PARENT/yiyuan-NAME.XXXXXX,
+# for dispatchd's data) and arranges that on exit the dispatchd in $server_pid is stopped
+# and both are removed.
+bench_workspace() {
+  work=$(mktemp -d)
+  data=$(mktemp -d "$1/yiyuan-$2.XXXXXX")
+  server_pid=
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" && wait "$server_pid" || true
+  fi
+  rm -rf "$work" "$data"
+}
+
 # replace_section RESULTS TITLE SECTION_FILE: rewrites the "## TITLE" section of
 # RESULTS.md with SECTION_FILE (appending it when absent), keeping every other section.
 replace_section() {

@@ -31,17 +31,7 @@ for b in server/dispatchd bench/offer_bench engine/scorer_benchmark; do
   [[ -x $build_dir/$b ]] || { echo "$0: $build_dir/$b not built" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
-data=$(mktemp -d /dev/shm/yiyuan-offer-bench.XXXXXX)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" && wait "$server_pid" || true
-  fi
-  rm -rf "$work" "$data"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workspace "/dev/shm" offer-bench
 
 start_dispatchd "$build_dir/server/dispatchd" "$data" "$work/dispatchd.log"
 echo "== dispatchd $address (pid $server_pid), data dir $data" >&2

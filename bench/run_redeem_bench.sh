@@ -50,17 +50,7 @@ if [[ $disk_fs == tmpfs ]]; then
   exit 1
 fi
 
-work=$(mktemp -d)
-data=$(mktemp -d "$disk_parent/yiyuan-redeem-bench.XXXXXX")
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" && wait "$server_pid" || true
-  fi
-  rm -rf "$work" "$data"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workspace "$disk_parent" redeem-bench
 
 # The machine's busy CPU seconds (/proc/stat: user, nice, system, steal; interrupt
 # time, mostly this run's own socket traffic, is left out), and the CPU
