@@ -84,6 +84,12 @@ local function entry_of(id)
   return e
 end
 
+-- The catalog item of a REDEEM entry or of its REVERSAL (whichever side is the kiosk).
+local function item_key(e)
+  local kiosk = string.match(e.to, '^kiosk:(.+)$') or string.match(e.from, '^kiosk:(.+)$')
+  return P .. 'item:' .. kiosk .. ':' .. e.item
+end
+
 -- What idempotency key `key` wrote first: nil if unused, false if it was used with
 -- another body (`sha`), else {entry, account, balance, pending, stock}.
 local function first_result(key, sha)
@@ -114,8 +120,7 @@ local function points_reply(outcome, r)
     table.insert(flat, v)
   end
   local item, doc = {}, ''
-  if e.item then item = redis.call('HGETALL', P .. 'item:' .. string.match(e.to .. ' ' .. e.from,
-                                   'kiosk:([^ ]+)') .. ':' .. e.item) end
+  if e.item then item = redis.call('HGETALL', item_key(e)) end
   local vol = string.match(r[2], '^volunteer:(.+)$')
   if vol then doc = redis.call('HGET', P .. 'vol:' .. vol, 'doc') or '' end
   return {outcome, flat, r[2], r[3], r[4], r[5], item, doc}

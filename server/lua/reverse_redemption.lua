@@ -30,7 +30,7 @@ if not r then
   return fail('FAILED_PRECONDITION', '{INSUFFICIENT_POINTS} ' .. e.to .. ' holds only ' .. have .. ' points')
 end
 redis.call('HSET', P .. 'led:' .. string.match(id, '(%d+)$'), 'revby', r.id)
-local ik = P .. 'item:' .. string.match(e.to, '^kiosk:(.+)$') .. ':' .. e.item
+local ik = item_key(e)
 local stock = tonumber(redis.call('HGET', ik, 'stock') or '-1')
 if restock == '1' and stock >= 0 then
   stock = redis.call('HINCRBY', ik, 'stock', tonumber(e.qty))
