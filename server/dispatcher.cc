@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "server/dispatch_convert.h"
 #include "server/volunteer_store.h"
@@ -151,9 +151,8 @@ void Dispatcher::Work() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](Dispatcher* d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(d->mu_) {
-            return d->stopping_ || !d->queue_.empty();
-          },
+          +[](Dispatcher* d)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(d->mu_) { return d->stopping_ || !d->queue_.empty(); },
           this));
       if (stopping_) return;
       job = std::move(queue_.front());
@@ -176,18 +175,23 @@ void Dispatcher::Work() {
 void Dispatcher::Lead() {
   absl::Time next_lease = absl::InfinitePast();
   while (true) {
+    // Wakes every tick, and at a batch cycle's boundary so that pooled requests wait no
+    // longer than one interval.
+    absl::Duration wait = options_.tick;
+    for (const auto& [district, at] : next_batch_) {
+      wait = std::min(wait, std::max(absl::Milliseconds(1), at - absl::Now()));
+    }
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.tick)) return;
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return;
     }
     absl::Time now = absl::Now();
     if (now >= next_lease) {
       next_lease = now + options_.lease_renew;
       int64_t leading = 0;
       for (const std::string& d : roster_->Districts()) {
-        absl::StatusOr<Lease> lease = store_->HoldLease(d, options_.instance_id,
-                                                        options_.lease_ttl, true,
-                                                        now + absl::Seconds(1));
+        absl::StatusOr<Lease> lease = store_->HoldLease(d, options_.instance_id, options_.lease_ttl,
+                                                        true, now + absl::Seconds(1));
         if (!lease.ok()) {
           errors_.fetch_add(1, std::memory_order_relaxed);
           tokens_[d] = 0;
@@ -201,47 +205,29 @@ void Dispatcher::Lead() {
     for (auto& [district, token] : tokens_) {
       if (token <= 0) continue;
       absl::Time deadline = absl::Now() + absl::Seconds(5);
-      absl::StatusOr<std::vector<std::string>> due = store_->DueRequests(
-          district, absl::ToUnixMillis(clock_->Now()), options_.due_batch, deadline);
-      if (!due.ok()) {
-        errors_.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
       if (!next_batch_.contains(district)) next_batch_[district] = NextBatchAfter(absl::Now());
       std::vector<DispatchSnapshot>& pool = pools_[district];
-      std::vector<std::string> pooled;
-      for (const std::string& id : *due) {
-        absl::StatusOr<DispatchSnapshot> s = store_->Advance(id, token, deadline);
-        absl::Status st;
-        if (s.ok() && Pooled(*s)) {
-          absl::StatusOr<bool> escalated = EscalateIfDue(*s, token, deadline);
-          st = escalated.status();
-          if (escalated.ok() && !*escalated) {
-            pooled.push_back(s->request.id);
-            pool.push_back(*std::move(s));
-          }
-        } else {
-          st = s.ok() ? Step(*s, token, deadline) : s.status();
-        }
-        if (absl::IsAborted(st)) {
-          aborted_.fetch_add(1, std::memory_order_relaxed);
-          if (absl::StrContains(st.message(), "lease")) {
-            token = 0;  // Someone else leads now.
-            break;
-          }
-        } else if (!st.ok() && !absl::IsNotFound(st) && !absl::IsFailedPrecondition(st)) {
+      // Due requests are taken `due_batch` at a time until none is left (at a cycle
+      // boundary a whole interval's ROUTINE requests fall due at once; taking only one
+      // slice per tick would push most of them to the next cycle), the pool is full, or
+      // a tick's worth of time is spent.
+      const absl::Time pass_limit = absl::Now() + options_.tick;
+      bool more = true;
+      while (more && token > 0) {
+        absl::StatusOr<std::vector<std::string>> due = store_->DueRequests(
+            district, absl::ToUnixMillis(clock_->Now()), options_.due_batch, deadline);
+        if (!due.ok()) {
           errors_.fetch_add(1, std::memory_order_relaxed);
+          break;
         }
+        more = static_cast<int>(due->size()) >= options_.due_batch &&
+               static_cast<int>(pool.size()) < options_.batch_pool_limit &&
+               absl::Now() < pass_limit;
+        TakeDue(district, *due, pool, token, deadline);
       }
       if (token <= 0) {
         pool.clear();
         continue;
-      }
-      // Pooled requests come back to the due set at the next cycle, not every tick.
-      if (absl::Status st = store_->Postpone(
-              district, pooled, absl::ToUnixMillis(next_batch_[district]), deadline);
-          !st.ok()) {
-        errors_.fetch_add(1, std::memory_order_relaxed);
       }
       if (!pool.empty() && (absl::Now() >= next_batch_[district] ||
                             static_cast<int>(pool.size()) >= options_.batch_pool_limit)) {
@@ -253,6 +239,41 @@ void Dispatcher::Lead() {
         next_batch_[district] = NextBatchAfter(absl::Now());
       }
     }
+  }
+}
+
+void Dispatcher::TakeDue(const std::string& district, const std::vector<std::string>& due,
+                         std::vector<DispatchSnapshot>& pool, int64_t& token, absl::Time deadline) {
+  std::vector<std::string> pooled;
+  for (const std::string& id : due) {
+    absl::StatusOr<DispatchSnapshot> s = store_->Advance(id, token, deadline);
+    absl::Status st;
+    if (s.ok() && Pooled(*s)) {
+      absl::StatusOr<bool> escalated = EscalateIfDue(*s, token, deadline);
+      st = escalated.status();
+      if (escalated.ok() && !*escalated) {
+        pooled.push_back(s->request.id);
+        pool.push_back(*std::move(s));
+      }
+    } else {
+      st = s.ok() ? Step(*s, token, deadline) : s.status();
+    }
+    if (absl::IsAborted(st)) {
+      aborted_.fetch_add(1, std::memory_order_relaxed);
+      if (absl::StrContains(st.message(), "lease")) {
+        token = 0;  // Someone else leads now.
+        break;
+      }
+    } else if (!st.ok() && !absl::IsNotFound(st) && !absl::IsFailedPrecondition(st)) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (token <= 0) return;
+  // Pooled requests come back to the due set at the next cycle, not every tick.
+  if (absl::Status st =
+          store_->Postpone(district, pooled, absl::ToUnixMillis(next_batch_[district]), deadline);
+      !st.ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -297,13 +318,13 @@ absl::StatusOr<bool> Dispatcher::EscalateIfDue(const DispatchSnapshot& s, int64_
     case NextStep::kOffer:
       break;
     case NextStep::kEscalateRoundsExhausted:
-      return escalate(EscalationReason::kRoundsExhausted,
-                      absl::StrCat(rounds_done, " rounds: ", s.declined, " declined, ", s.expired,
-                                   " expired"));
+      return escalate(
+          EscalationReason::kRoundsExhausted,
+          absl::StrCat(rounds_done, " rounds: ", s.declined, " declined, ", s.expired, " expired"));
     case NextStep::kEscalateSlaBreached:
-      return escalate(EscalationReason::kSlaBreached,
-                      absl::StrCat("not assigned within ",
-                                   absl::FormatDuration(policy_.For(c.urgency).sla)));
+      return escalate(
+          EscalationReason::kSlaBreached,
+          absl::StrCat("not assigned within ", absl::FormatDuration(policy_.For(c.urgency).sla)));
   }
   if (!c.resident.location.has_value()) {
     return escalate(EscalationReason::kNoCandidate, "the request has no location to match around");
@@ -311,14 +332,14 @@ absl::StatusOr<bool> Dispatcher::EscalateIfDue(const DispatchSnapshot& s, int64_
   return false;
 }
 
-absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
-                                  int64_t fence, absl::Time deadline) {
+absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool, int64_t fence,
+                                  absl::Time deadline) {
   absl::Time start = absl::Now();
   // Oldest first: the order greedy serves them in (the solver does not care).
-  std::stable_sort(pool.begin(), pool.end(), [](const DispatchSnapshot& a,
-                                                const DispatchSnapshot& b) {
-    return a.request.create_time_ms < b.request.create_time_ms;
-  });
+  std::stable_sort(pool.begin(), pool.end(),
+                   [](const DispatchSnapshot& a, const DispatchSnapshot& b) {
+                     return a.request.create_time_ms < b.request.create_time_ms;
+                   });
   constexpr double kCostScale = 1000;  // Scorer cost units -> integer solver costs.
   AssignmentProblem problem;
   absl::flat_hash_map<std::string, int> volunteer_index;
@@ -342,8 +363,7 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
     const DispatchSnapshot& s = pool[i];
     RoundPlan plan = policy_.Plan(Urgency::kRoutine, s.round - s.round_base + 1);
     const std::vector<Roster::Hit>& hits = all_hits[i];
-    Ranking ranking =
-        RankHits(s, hits, (*histories)[i], plan.radius_m, false, false);
+    Ranking ranking = RankHits(s, hits, (*histories)[i], plan.radius_m, false, false);
     if (ranking.ranked.empty()) {
       // Nobody to weigh it against: waiting for later cycles would only run out its SLA.
       absl::Status st =
@@ -352,8 +372,8 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
                    fence, deadline);
       if (!st.ok() && !absl::IsAborted(st)) return st;
     }
-    double waited_min = absl::ToDoubleMinutes(clock_->Now() -
-                                              absl::FromUnixMillis(s.request.create_time_ms));
+    double waited_min =
+        absl::ToDoubleMinutes(clock_->Now() - absl::FromUnixMillis(s.request.create_time_ms));
     double unassigned =
         options_.unassigned_cost + options_.unassigned_cost_per_minute * std::max(0.0, waited_min);
     int r = problem.AddRequest(s.headcount - s.assigned,
@@ -396,13 +416,12 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
       const AssigneeRef& to = volunteers[v];
       for (const ScoredCandidate& sc : ranked[i]) {
         if (sc.id != to.id) continue;
-        offers.push_back(
-            {to, OfferDocument(s.request, to, sc.distance_m, sc.travel_time_s, "")});
+        offers.push_back({to, OfferDocument(s.request, to, sc.distance_m, sc.travel_time_s, "")});
       }
     }
     RoundPlan plan = policy_.Plan(Urgency::kRoutine, s.round - s.round_base + 1);
-    absl::StatusOr<MadeOffers> made = store_->MakeOffers(s.request.id, s.round, true, plan.ttl, "",
-                                                         fence, offers, deadline);
+    absl::StatusOr<MadeOffers> made =
+        store_->MakeOffers(s.request.id, s.round, true, plan.ttl, "", fence, offers, deadline);
     if (made.ok() && made->made) {
       ++offered;
       offers_.fetch_add(static_cast<int64_t>(made->offers.size()), std::memory_order_relaxed);
@@ -417,8 +436,8 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool,
   return first_error;
 }
 
-std::vector<Roster::Hit> Dispatcher::NearbyHits(const DispatchSnapshot& s, double radius_m,
-                                                int k, double* searched_radius_m) const {
+std::vector<Roster::Hit> Dispatcher::NearbyHits(const DispatchSnapshot& s, double radius_m, int k,
+                                                double* searched_radius_m) const {
   const RequestContent& c = s.request.content;
   CandidateQuery q;  // Wide: the scorer gives the reasons.
   q.duty_statuses = {DutyStatus::kOn, DutyStatus::kBusy};
@@ -500,8 +519,8 @@ absl::Status Dispatcher::Step(const DispatchSnapshot& s, int64_t fence, absl::Ti
   std::vector<Roster::Hit> hits;
   double searched = 0;
   absl::StatusOr<Ranking> ranking =
-      RankAround(s, plan.radius_m, std::max(plan.search_k, 4 * wanted), false, false, &hits, &searched,
-                 deadline);
+      RankAround(s, plan.radius_m, std::max(plan.search_k, 4 * wanted), false, false, &hits,
+                 &searched, deadline);
   if (!ranking.ok()) return ranking.status();
   double max_radius = policy_.For(c.urgency).max_radius_m;
   if (ranking->ranked.empty() && plan.radius_m < max_radius) {
@@ -522,8 +541,8 @@ absl::Status Dispatcher::Step(const DispatchSnapshot& s, int64_t fence, absl::Ti
     }
     offers.push_back({to, OfferDocument(s.request, to, sc.distance_m, sc.travel_time_s, "")});
   }
-  absl::StatusOr<MadeOffers> made = store_->MakeOffers(s.request.id, s.round, true, plan.ttl, "",
-                                                       fence, offers, deadline);
+  absl::StatusOr<MadeOffers> made =
+      store_->MakeOffers(s.request.id, s.round, true, plan.ttl, "", fence, offers, deadline);
   if (!made.ok()) return made.status();
   if (!made->made) {
     return escalate(EscalationReason::kNoCandidate,
@@ -565,9 +584,8 @@ absl::StatusOr<Explanation> Dispatcher::Explain(absl::string_view request_id, in
 absl::StatusOr<MobilizeOutcome> Dispatcher::Mobilize(absl::string_view district,
                                                      absl::string_view key,
                                                      const RequestContent& content,
-                                                     absl::string_view fingerprint,
-                                                     double radius_m, absl::Duration ttl,
-                                                     absl::string_view actor,
+                                                     absl::string_view fingerprint, double radius_m,
+                                                     absl::Duration ttl, absl::string_view actor,
                                                      absl::Time deadline) {
   FollowDistrict(district);
   absl::StatusOr<Mobilization> m =
@@ -590,9 +608,8 @@ absl::StatusOr<MobilizeOutcome> Dispatcher::Mobilize(absl::string_view district,
   q.required_tokens = content.required_skills;
   q.available_now = true;
   double searched = 0;
-  std::vector<Roster::Hit> hits = roster_->Nearest(district, *content.resident.location,
-                                                   kMaxMobilized, radius_m, q, clock_->Now(),
-                                                   &searched);
+  std::vector<Roster::Hit> hits = roster_->Nearest(
+      district, *content.resident.location, kMaxMobilized, radius_m, q, clock_->Now(), &searched);
   int round = 0;
   for (size_t begin = 0; begin < hits.size(); begin += options_.mobilize_chunk) {
     std::vector<OfferToMake> offers;
@@ -604,8 +621,8 @@ absl::StatusOr<MobilizeOutcome> Dispatcher::Mobilize(absl::string_view district,
       offers.push_back(
           {to, OfferDocument(m->request, to, hits[i].distance_m, travel_s, m->mobilization_id)});
     }
-    absl::StatusOr<MadeOffers> made = store_->MakeOffers(
-        m->request.id, round, round == 0, ttl, m->mobilization_id, 0, offers, deadline);
+    absl::StatusOr<MadeOffers> made = store_->MakeOffers(m->request.id, round, round == 0, ttl,
+                                                         m->mobilization_id, 0, offers, deadline);
     if (!made.ok()) return made.status();
     if (!made->made) continue;
     round = made->round;
@@ -645,37 +662,48 @@ std::string Dispatcher::MetricsText() const {
   return absl::StrCat(
       "# HELP yiyuan_dispatch_rounds_total Offer rounds made.\n"
       "# TYPE yiyuan_dispatch_rounds_total counter\n"
-      "yiyuan_dispatch_rounds_total ", s.rounds, "\n",
+      "yiyuan_dispatch_rounds_total ",
+      s.rounds, "\n",
       "# HELP yiyuan_dispatch_offers_total Offers made (rounds and mobilisations).\n"
       "# TYPE yiyuan_dispatch_offers_total counter\n"
-      "yiyuan_dispatch_offers_total ", s.offers, "\n",
+      "yiyuan_dispatch_offers_total ",
+      s.offers, "\n",
       "# HELP yiyuan_dispatch_escalations_total Requests escalated by the dispatcher.\n"
       "# TYPE yiyuan_dispatch_escalations_total counter\n"
-      "yiyuan_dispatch_escalations_total ", s.escalations, "\n",
+      "yiyuan_dispatch_escalations_total ",
+      s.escalations, "\n",
       "# HELP yiyuan_dispatch_aborted_total Rounds another instance made first.\n"
       "# TYPE yiyuan_dispatch_aborted_total counter\n"
-      "yiyuan_dispatch_aborted_total ", s.aborted, "\n",
+      "yiyuan_dispatch_aborted_total ",
+      s.aborted, "\n",
       "# HELP yiyuan_dispatch_errors_total Redis errors in the dispatch loop.\n"
       "# TYPE yiyuan_dispatch_errors_total counter\n"
-      "yiyuan_dispatch_errors_total ", s.errors, "\n",
+      "yiyuan_dispatch_errors_total ",
+      s.errors, "\n",
       "# HELP yiyuan_dispatch_leader_districts Districts this instance leads.\n"
       "# TYPE yiyuan_dispatch_leader_districts gauge\n"
-      "yiyuan_dispatch_leader_districts ", s.leader_of, "\n",
+      "yiyuan_dispatch_leader_districts ",
+      s.leader_of, "\n",
       "# HELP yiyuan_dispatch_queue_dropped_total New requests left to the leader loop.\n"
       "# TYPE yiyuan_dispatch_queue_dropped_total counter\n"
-      "yiyuan_dispatch_queue_dropped_total ", s.queue_dropped, "\n",
+      "yiyuan_dispatch_queue_dropped_total ",
+      s.queue_dropped, "\n",
       "# HELP yiyuan_dispatch_batch_cycles_total ROUTINE batch assignment cycles run.\n"
       "# TYPE yiyuan_dispatch_batch_cycles_total counter\n"
-      "yiyuan_dispatch_batch_cycles_total ", s.batch_cycles, "\n",
+      "yiyuan_dispatch_batch_cycles_total ",
+      s.batch_cycles, "\n",
       "# HELP yiyuan_dispatch_batch_offered_total Requests offered by batch cycles.\n"
       "# TYPE yiyuan_dispatch_batch_offered_total counter\n"
-      "yiyuan_dispatch_batch_offered_total ", s.batch_offered, "\n",
+      "yiyuan_dispatch_batch_offered_total ",
+      s.batch_offered, "\n",
       "# HELP yiyuan_dispatch_batch_unassigned_total Requests a batch cycle left for the next.\n"
       "# TYPE yiyuan_dispatch_batch_unassigned_total counter\n"
-      "yiyuan_dispatch_batch_unassigned_total ", s.batch_unassigned, "\n",
+      "yiyuan_dispatch_batch_unassigned_total ",
+      s.batch_unassigned, "\n",
       "# HELP yiyuan_dispatch_last_batch_ms Duration of the latest batch cycle.\n"
       "# TYPE yiyuan_dispatch_last_batch_ms gauge\n"
-      "yiyuan_dispatch_last_batch_ms ", s.last_batch_ms, "\n");
+      "yiyuan_dispatch_last_batch_ms ",
+      s.last_batch_ms, "\n");
 }
 
 }  // namespace yiyuan

@@ -128,17 +128,17 @@ class Dispatcher {
   const Scorer& scorer() const { return scorer_; }
 
   struct Stats {
-    int64_t rounds = 0;        // Rounds that made offers.
-    int64_t offers = 0;        // Offers made.
-    int64_t escalations = 0;   // Requests escalated by the loop.
-    int64_t aborted = 0;       // Rounds lost to another instance (compare-and-set).
-    int64_t errors = 0;        // Redis errors in the loop.
-    int64_t leader_of = 0;     // Districts this instance leads now.
-    int64_t queue_dropped = 0; // Fast-path requests left to the leader (queue full).
-    int64_t batch_cycles = 0;  // ROUTINE batch cycles run.
-    int64_t batch_offered = 0; // Requests offered by them.
+    int64_t rounds = 0;            // Rounds that made offers.
+    int64_t offers = 0;            // Offers made.
+    int64_t escalations = 0;       // Requests escalated by the loop.
+    int64_t aborted = 0;           // Rounds lost to another instance (compare-and-set).
+    int64_t errors = 0;            // Redis errors in the loop.
+    int64_t leader_of = 0;         // Districts this instance leads now.
+    int64_t queue_dropped = 0;     // Fast-path requests left to the leader (queue full).
+    int64_t batch_cycles = 0;      // ROUTINE batch cycles run.
+    int64_t batch_offered = 0;     // Requests offered by them.
     int64_t batch_unassigned = 0;  // Requests a cycle left for the next one.
-    double last_batch_ms = 0;  // Duration of the latest cycle.
+    double last_batch_ms = 0;      // Duration of the latest cycle.
   };
   Stats stats() const;
   std::string MetricsText() const;
@@ -175,8 +175,7 @@ class Dispatcher {
   // True when `s` is a ROUTINE request the batch cycle should place.
   bool Pooled(const DispatchSnapshot& s) const;
   // Escalates `s` when its rounds or SLA ran out; true when it did (or tried).
-  absl::StatusOr<bool> EscalateIfDue(const DispatchSnapshot& s, int64_t fence,
-                                     absl::Time deadline);
+  absl::StatusOr<bool> EscalateIfDue(const DispatchSnapshot& s, int64_t fence, absl::Time deadline);
   // One batch cycle over one district's pooled requests.
   absl::Status RunBatch(std::vector<DispatchSnapshot> pool, int64_t fence, absl::Time deadline);
   // Makes sure this instance's roster (and so every instance's) follows `district`.
@@ -184,6 +183,11 @@ class Dispatcher {
   void Enqueue(Job job);
   void Work();
   void Lead();
+  // Leader loop: advances `due` requests of `district`, adding the pooled ones to `pool`
+  // (and postponing them to the next cycle) and stepping the others; sets `token` to 0
+  // when the lease turns out to be lost.
+  void TakeDue(const std::string& district, const std::vector<std::string>& due,
+               std::vector<DispatchSnapshot>& pool, int64_t& token, absl::Time deadline);
 
   DispatchStore* const store_;
   Roster* const roster_;
@@ -202,8 +206,8 @@ class Dispatcher {
   absl::flat_hash_map<std::string, absl::Time> next_batch_;
 
   std::atomic<int64_t> rounds_{0}, offers_{0}, escalations_{0}, aborted_{0}, errors_{0},
-      leader_of_{0}, queue_dropped_{0}, batch_cycles_{0}, batch_offered_{0},
-      batch_unassigned_{0}, last_batch_us_{0};
+      leader_of_{0}, queue_dropped_{0}, batch_cycles_{0}, batch_offered_{0}, batch_unassigned_{0},
+      last_batch_us_{0};
 };
 
 }  // namespace yiyuan

@@ -15,8 +15,9 @@
 --       phone hash, 14 dispatch grace ms: the new request joins the leader's due set
 --       that much later, so the instance that took it makes the first offers and the
 --       leader steps in only if it did not (e.g. it crashed), 15 batch interval ms
---       (0: none): a pooled request's due time is rounded up to a multiple of it, so
---       requests submitted together meet in one batch cycle
+--       (0: none): a pooled request is due at the next multiple of it (no grace: only
+--       the leader places pooled requests), so requests submitted together meet in one
+--       batch cycle and none waits longer than one interval
 -- Returns {outcome, hash fields...} where outcome is "created", "replayed" or
 -- "duplicate" and the fields are those of the request hash (HGETALL order).
 local prefix, district, request_id, doc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -63,7 +64,7 @@ redis.call('HSET', prefix .. 'req:' .. id,
 redis.call('ZADD', KEYS[4], seq, id)
 local due = tonumber(now_ms) + tonumber(ARGV[14])
 local interval = tonumber(ARGV[15])
-if interval > 0 then due = math.ceil(due / interval) * interval end
+if interval > 0 then due = math.ceil(tonumber(now_ms) / interval) * interval end
 redis.call('ZADD', ARGV[1] .. 'due', due, id)
 redis.call('SET', KEYS[2], id)
 redis.call('HSET', KEYS[1], 'id', id, 'sha', sha, 'dup', '0')
