@@ -8,7 +8,7 @@ packages=(
   libabsl-dev libhiredis-dev libssl-dev redis-server redis-tools
   libgtest-dev libgmock-dev libbenchmark-dev liblemon-dev python3-scipy
   nlohmann-json3-dev libcpp-httplib-dev
-  python3 python3-grpcio python3-grpc-tools python3-protobuf
+  python3 python3-grpcio python3-grpc-tools python3-protobuf python3-matplotlib
 )
 missing=()
 for p in "${packages[@]}"; do
