@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <optional>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,12 +19,24 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
+    // The sync server runs the batch with POST_RECV_INITIAL_METADATA (and, for a unary
+    // or server-streaming call, POST_RECV_MESSAGE) on the thread that then runs the
+    // handler, before the handler; the handler sends the status on that same thread.
+    // Initial metadata rather than the message: it is the earliest hook of every kind of
+    // call, whereas a client-streaming handler receives its first message itself.
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      received_on_ = std::this_thread::get_id();
+      round_trips_at_receive_ = RedisClient::ThreadRoundTrips();
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       code_ = static_cast<int>(methods->GetSendStatus().error_code());
+      if (received_on_ == std::this_thread::get_id()) {
+        round_trips_ = RedisClient::ThreadRoundTrips() - round_trips_at_receive_;
+      }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_CLOSE)) {
       std::chrono::duration<double> d = std::chrono::steady_clock::now() - start_;
-      metrics_->Record(method_, code_, d.count());
+      metrics_->Record(method_, code_, d.count(), round_trips_);
     }
     methods->Proceed();
   }
@@ -32,6 +46,9 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   const std::string method_;
   const std::chrono::steady_clock::time_point start_;
   int code_ = 0;
+  std::thread::id received_on_;  // No thread until the request is received.
+  int64_t round_trips_at_receive_ = 0;
+  std::optional<int64_t> round_trips_;  // Set when both readings were on one thread.
 };
 
 class MetricsInterceptorFactory final
@@ -60,7 +77,8 @@ Metrics::InterceptorCreators() {
   return v;
 }
 
-void Metrics::Record(const std::string& method, int code, double seconds) {
+void Metrics::Record(const std::string& method, int code, double seconds,
+                     std::optional<int64_t> redis_round_trips) {
   absl::MutexLock lock(&mu_);
   MethodStats& m = methods_[method];
   if (code >= 0 && code < static_cast<int>(m.by_code.size())) ++m.by_code[code];
@@ -69,6 +87,10 @@ void Metrics::Record(const std::string& method, int code, double seconds) {
   ++m.buckets[b];
   m.sum += seconds;
   ++m.count;
+  if (redis_round_trips.has_value()) {
+    m.redis_round_trips += *redis_round_trips;
+    ++m.redis_attributed_calls;
+  }
 }
 
 std::string Metrics::Render() const {
@@ -97,6 +119,24 @@ std::string Metrics::Render() const {
     }
     absl::StrAppend(&out, "yiyuan_rpc_seconds_sum{method=\"", method, "\"} ", m.sum, "\n",
                     "yiyuan_rpc_seconds_count{method=\"", method, "\"} ", m.count, "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP yiyuan_rpc_redis_round_trips_total Redis round trips made while "
+                  "serving calls of this method, on the handler's thread (work handed to "
+                  "background threads is not included).\n"
+                  "# TYPE yiyuan_rpc_redis_round_trips_total counter\n");
+  for (const auto& [method, m] : methods_) {
+    absl::StrAppend(&out, "yiyuan_rpc_redis_round_trips_total{method=\"", method, "\"} ",
+                    m.redis_round_trips, "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP yiyuan_rpc_redis_round_trips_attributed_calls_total Calls of this "
+                  "method whose Redis round trips were counted in "
+                  "yiyuan_rpc_redis_round_trips_total (round trips per call = the ratio).\n"
+                  "# TYPE yiyuan_rpc_redis_round_trips_attributed_calls_total counter\n");
+  for (const auto& [method, m] : methods_) {
+    absl::StrAppend(&out, "yiyuan_rpc_redis_round_trips_attributed_calls_total{method=\"", method,
+                    "\"} ", m.redis_attributed_calls, "\n");
   }
   RedisClientStats r = redis_->stats();
   absl::StrAppend(

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,9 +23,14 @@ class Server;
 
 namespace yiyuan {
 
-// Prometheus text metrics: per-method call counts by status code and latency
-// histograms (recorded by a gRPC server interceptor), and the Redis pool's counters.
-// Thread-safe.
+// Prometheus text metrics: per-method call counts by status code, latency histograms
+// and Redis round trips (recorded by a gRPC server interceptor), and the Redis pool's
+// counters. Thread-safe.
+//
+// A call's Redis round trips are those made on its handler thread between receiving the
+// request and sending the status: right for the sync server, where one thread runs a
+// call's handler from start to end. Work the handler hands to other threads is not
+// counted, and a call whose hooks ran on different threads is not attributed at all.
 class Metrics {
  public:
   explicit Metrics(const RedisClient* redis);
@@ -45,8 +51,10 @@ class Metrics {
   // thread-safe and outlive this.
   void AddSource(std::function<std::string()> source);
 
-  // Records one finished call.
-  void Record(const std::string& method, int code, double seconds);
+  // Records one finished call. `redis_round_trips` is what the call made on its handler
+  // thread, or nullopt when that could not be attributed to it.
+  void Record(const std::string& method, int code, double seconds,
+              std::optional<int64_t> redis_round_trips);
   // The exposition text.
   std::string Render() const;
 
@@ -59,6 +67,8 @@ class Metrics {
     std::array<int64_t, kBuckets.size() + 1> buckets{};
     double sum = 0;
     int64_t count = 0;
+    int64_t redis_round_trips = 0;       // Summed over the attributed calls.
+    int64_t redis_attributed_calls = 0;  // Calls whose round trips were attributed.
   };
 
   const RedisClient* const redis_;

@@ -37,6 +37,9 @@ struct FreeReply {
 };
 using ReplyPtr = std::unique_ptr<redisReply, FreeReply>;
 
+// RunOnce does the exchange on the calling thread, so this counts the thread's own trips.
+thread_local int64_t thread_round_trips = 0;
+
 // One reply as read off the wire: a value, or the text of an error reply.
 struct RawReply {
   RedisValue value;
@@ -320,6 +323,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisClient::RunOnce(
     replies = Exchange(ctx, commands);
   }
   round_trips_.fetch_add(1, std::memory_order_relaxed);
+  ++thread_round_trips;
   if (!replies.ok()) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     Release(std::move(*conn), /*healthy=*/false);
@@ -381,6 +385,8 @@ absl::Status RedisClient::Ping(absl::Time deadline) {
   absl::StatusOr<RedisValue> r = Command({"PING"}, deadline);
   return r.status();
 }
+
+int64_t RedisClient::ThreadRoundTrips() { return thread_round_trips; }
 
 RedisClientStats RedisClient::stats() const {
   RedisClientStats s;

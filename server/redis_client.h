@@ -125,6 +125,10 @@ class RedisClient {
   RedisClientStats stats() const;
   const RedisClientOptions& options() const { return options_; }
 
+  // Round trips made so far on the calling thread, by every RedisClient, counted as in
+  // stats() (a pipeline counts once); for attributing round trips to one call's work.
+  static int64_t ThreadRoundTrips();
+
  private:
   struct Conn;
 
