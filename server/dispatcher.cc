@@ -245,6 +245,10 @@ void Dispatcher::Lead() {
 void Dispatcher::TakeDue(const std::string& district, const std::vector<std::string>& due,
                          std::vector<DispatchSnapshot>& pool, int64_t& token, absl::Time deadline) {
   std::vector<std::string> pooled;
+  // A request pooled earlier in the cycle can fall due again (it was postponed to a
+  // boundary now passed): its fresh snapshot replaces the old one, never a second entry.
+  absl::flat_hash_map<std::string, size_t> in_pool;
+  for (size_t i = 0; i < pool.size(); ++i) in_pool[pool[i].request.id] = i;
   for (const std::string& id : due) {
     absl::StatusOr<DispatchSnapshot> s = store_->Advance(id, token, deadline);
     absl::Status st;
@@ -253,7 +257,12 @@ void Dispatcher::TakeDue(const std::string& district, const std::vector<std::str
       st = escalated.status();
       if (escalated.ok() && !*escalated) {
         pooled.push_back(s->request.id);
-        pool.push_back(*std::move(s));
+        auto [at, fresh] = in_pool.try_emplace(s->request.id, pool.size());
+        if (fresh) {
+          pool.push_back(*std::move(s));
+        } else {
+          pool[at->second] = *std::move(s);
+        }
       }
     } else {
       st = s.ok() ? Step(*s, token, deadline) : s.status();
@@ -269,9 +278,10 @@ void Dispatcher::TakeDue(const std::string& district, const std::vector<std::str
     }
   }
   if (token <= 0) return;
-  // Pooled requests come back to the due set at the next cycle, not every tick.
-  if (absl::Status st =
-          store_->Postpone(district, pooled, absl::ToUnixMillis(next_batch_[district]), deadline);
+  // Pooled requests come back to the due set at the next cycle boundary still ahead (not
+  // every tick, and not at once when a boundary just passed: they are in the pool).
+  if (absl::Status st = store_->Postpone(district, pooled,
+                                         absl::ToUnixMillis(NextBatchAfter(absl::Now())), deadline);
       !st.ok()) {
     errors_.fetch_add(1, std::memory_order_relaxed);
   }
