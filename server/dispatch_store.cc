@@ -130,27 +130,10 @@ std::vector<std::string> DispatchStore::Args(absl::string_view district, int64_t
           fence > 0 ? std::to_string(fence) : ""};
 }
 
-absl::StatusOr<MadeOffers> DispatchStore::MakeOffers(absl::string_view request_id,
-                                                     int expected_round, bool next_round,
-                                                     absl::Duration ttl,
-                                                     absl::string_view mobilization_id,
-                                                     int64_t fence,
-                                                     const std::vector<OfferToMake>& offers,
-                                                     absl::Time deadline) {
-  absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
-  if (!district.ok()) return district.status();
-  std::vector<std::string> args = Args(*district, fence);
-  args.insert(args.end(), {std::string(request_id), std::to_string(expected_round),
-                           next_round ? "next" : "same",
-                           std::to_string(absl::ToInt64Milliseconds(ttl)),
-                           std::string(mobilization_id), std::to_string(offers.size())});
-  for (const OfferToMake& o : offers) {
-    args.push_back(KindOf(o.to));
-    args.push_back(o.to.id);
-    args.push_back(o.doc);
-  }
-  absl::StatusOr<RedisValue> reply =
-      redis_->Eval(make_offers_, {keys::Request(*district, request_id)}, args, deadline);
+namespace {
+
+// make_offers.lua's reply.
+absl::StatusOr<MadeOffers> MadeOffersOf(const absl::StatusOr<RedisValue>& reply) {
   if (!reply.ok()) return reply.status();
   const auto& e = reply->elements;
   if (e.size() != 6 || !e[4].is_array() || !e[5].is_array()) return Malformed("make_offers");
@@ -170,14 +153,63 @@ absl::StatusOr<MadeOffers> DispatchStore::MakeOffers(absl::string_view request_i
   return out;
 }
 
-absl::StatusOr<DispatchSnapshot> DispatchStore::Advance(absl::string_view request_id,
-                                                        int64_t fence, absl::Time deadline) {
-  absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
+}  // namespace
+
+absl::StatusOr<RedisClient::ScriptCall> DispatchStore::MakeOffersCall(const OfferBatch& b,
+                                                                      int64_t fence) const {
+  absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", b.request_id);
   if (!district.ok()) return district.status();
-  std::vector<std::string> args = Args(*district, fence);
-  args.push_back(std::string(request_id));
-  absl::StatusOr<RedisValue> reply =
-      redis_->Eval(advance_, {keys::Request(*district, request_id)}, args, deadline);
+  RedisClient::ScriptCall c;
+  c.keys = {keys::Request(*district, b.request_id)};
+  c.args = Args(*district, fence);
+  c.args.insert(c.args.end(),
+                {b.request_id, std::to_string(b.expected_round), b.next_round ? "next" : "same",
+                 std::to_string(absl::ToInt64Milliseconds(b.ttl)), b.mobilization_id,
+                 std::to_string(b.offers.size())});
+  for (const OfferToMake& o : b.offers) {
+    c.args.push_back(KindOf(o.to));
+    c.args.push_back(o.to.id);
+    c.args.push_back(o.doc);
+  }
+  return c;
+}
+
+absl::StatusOr<MadeOffers> DispatchStore::MakeOffers(
+    absl::string_view request_id, int expected_round, bool next_round, absl::Duration ttl,
+    absl::string_view mobilization_id, int64_t fence, const std::vector<OfferToMake>& offers,
+    absl::Time deadline) {
+  OfferBatch b{std::string(request_id),      expected_round, next_round, ttl,
+               std::string(mobilization_id), offers};
+  absl::StatusOr<RedisClient::ScriptCall> c = MakeOffersCall(b, fence);
+  if (!c.ok()) return c.status();
+  return MadeOffersOf(redis_->Eval(make_offers_, c->keys, c->args, deadline));
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<MadeOffers>>> DispatchStore::MakeOffersMany(
+    const std::vector<OfferBatch>& batches, int64_t fence, absl::Time deadline) {
+  std::vector<absl::StatusOr<MadeOffers>> out(batches.size(), absl::InternalError("not sent"));
+  std::vector<RedisClient::ScriptCall> calls;
+  std::vector<size_t> sent;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    absl::StatusOr<RedisClient::ScriptCall> c = MakeOffersCall(batches[i], fence);
+    if (!c.ok()) {
+      out[i] = c.status();
+      continue;
+    }
+    calls.push_back(*std::move(c));
+    sent.push_back(i);
+  }
+  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> replies =
+      redis_->EvalMany(make_offers_, calls, deadline);
+  if (!replies.ok()) return replies.status();
+  for (size_t k = 0; k < sent.size(); ++k) out[sent[k]] = MadeOffersOf((*replies)[k]);
+  return out;
+}
+
+namespace {
+
+// advance_request.lua's reply as a snapshot.
+absl::StatusOr<DispatchSnapshot> SnapshotOfAdvance(const absl::StatusOr<RedisValue>& reply) {
   if (!reply.ok()) return reply.status();
   const auto& e = reply->elements;
   if (e.size() != 8) return Malformed("advance_request");
@@ -196,19 +228,57 @@ absl::StatusOr<DispatchSnapshot> DispatchStore::Advance(absl::string_view reques
   return s;
 }
 
+}  // namespace
+
+absl::StatusOr<DispatchSnapshot> DispatchStore::Advance(absl::string_view request_id, int64_t fence,
+                                                        absl::Time deadline) {
+  absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
+  if (!district.ok()) return district.status();
+  std::vector<std::string> args = Args(*district, fence);
+  args.push_back(std::string(request_id));
+  return SnapshotOfAdvance(
+      redis_->Eval(advance_, {keys::Request(*district, request_id)}, args, deadline));
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<DispatchSnapshot>>> DispatchStore::AdvanceMany(
+    const std::vector<std::string>& request_ids, int64_t fence, absl::Time deadline) {
+  std::vector<absl::StatusOr<DispatchSnapshot>> out(request_ids.size(),
+                                                    absl::InternalError("not sent"));
+  std::vector<RedisClient::ScriptCall> calls;
+  std::vector<size_t> sent;  // Index into request_ids of each call.
+  for (size_t i = 0; i < request_ids.size(); ++i) {
+    absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_ids[i]);
+    if (!district.ok()) {
+      out[i] = district.status();
+      continue;
+    }
+    RedisClient::ScriptCall c;
+    c.keys = {keys::Request(*district, request_ids[i])};
+    c.args = Args(*district, fence);
+    c.args.push_back(request_ids[i]);
+    calls.push_back(std::move(c));
+    sent.push_back(i);
+  }
+  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> replies =
+      redis_->EvalMany(advance_, calls, deadline);
+  if (!replies.ok()) return replies.status();
+  for (size_t k = 0; k < sent.size(); ++k) out[sent[k]] = SnapshotOfAdvance((*replies)[k]);
+  return out;
+}
+
 absl::StatusOr<DispatchSnapshot> DispatchStore::Load(absl::string_view request_id,
                                                      absl::Time deadline) {
   absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
   if (!district.ok()) return district.status();
   const std::string& d = *district;
-  absl::StatusOr<std::vector<RedisValue>> replies = redis_->Pipeline(
-      {{"HGETALL", keys::Request(d, request_id)},
-       {"SMEMBERS", keys::RequestTried(d, request_id)},
-       {"SMEMBERS", keys::RequestDeclined(d, request_id)},
-       {"SMEMBERS", keys::RequestNoShow(d, request_id)},
-       {"SMEMBERS", keys::RequestExcluded(d, request_id)},
-       {"SCARD", keys::RequestPending(d, request_id)}},
-      deadline);
+  absl::StatusOr<std::vector<RedisValue>> replies =
+      redis_->Pipeline({{"HGETALL", keys::Request(d, request_id)},
+                        {"SMEMBERS", keys::RequestTried(d, request_id)},
+                        {"SMEMBERS", keys::RequestDeclined(d, request_id)},
+                        {"SMEMBERS", keys::RequestNoShow(d, request_id)},
+                        {"SMEMBERS", keys::RequestExcluded(d, request_id)},
+                        {"SCARD", keys::RequestPending(d, request_id)}},
+                       deadline);
   if (!replies.ok()) return replies.status();
   const auto& e = *replies;
   HashFields f(e[0]);
@@ -223,19 +293,15 @@ absl::StatusOr<DispatchSnapshot> DispatchStore::Load(absl::string_view request_i
   return s;
 }
 
-absl::StatusOr<HelpRequest> DispatchStore::Escalate(absl::string_view request_id,
-                                                    std::optional<int> expected_round,
-                                                    EscalationReason reason,
-                                                    absl::string_view detail,
-                                                    absl::string_view actor, int64_t fence,
-                                                    absl::Time deadline) {
+absl::StatusOr<HelpRequest> DispatchStore::Escalate(
+    absl::string_view request_id, std::optional<int> expected_round, EscalationReason reason,
+    absl::string_view detail, absl::string_view actor, int64_t fence, absl::Time deadline) {
   absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
   if (!district.ok()) return district.status();
   std::vector<std::string> args = Args(*district, fence);
-  args.insert(args.end(),
-              {std::string(request_id),
-               expected_round.has_value() ? std::to_string(*expected_round) : "",
-               std::string(Name(reason)), std::string(detail), std::string(actor)});
+  args.insert(args.end(), {std::string(request_id),
+                           expected_round.has_value() ? std::to_string(*expected_round) : "",
+                           std::string(Name(reason)), std::string(detail), std::string(actor)});
   absl::StatusOr<RedisValue> reply =
       redis_->Eval(escalate_, {keys::Request(*district, request_id)}, args, deadline);
   if (!reply.ok()) return reply.status();
@@ -247,9 +313,9 @@ absl::StatusOr<OfferReply> DispatchStore::Respond(const OfferAnswer& a, absl::Ti
   absl::StatusOr<std::string> district = DistrictOfOfferId("offer_id", a.offer_id);
   if (!district.ok()) return district.status();
   std::vector<std::string> args = Args(*district, 0);
-  args.insert(args.end(), {a.offer_id, a.accept ? "accept" : "decline",
-                           std::to_string(a.decline_reason), a.decline_note, a.volunteer_id,
-                           a.privileged ? "1" : "0"});
+  args.insert(args.end(),
+              {a.offer_id, a.accept ? "accept" : "decline", std::to_string(a.decline_reason),
+               a.decline_note, a.volunteer_id, a.privileged ? "1" : "0"});
   absl::StatusOr<RedisValue> reply =
       redis_->Eval(respond_, {keys::Offer(*district, a.offer_id)}, args, deadline);
   if (absl::IsNotFound(reply.status())) {
@@ -276,11 +342,10 @@ absl::StatusOr<ProgressReply> DispatchStore::Progress(const ProgressReport& r,
   absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", r.request_id);
   if (!district.ok()) return district.status();
   std::vector<std::string> args = Args(*district, 0);
-  args.insert(args.end(),
-              {r.request_id, r.assignee.has_value() ? KindOf(*r.assignee) : "",
-               r.assignee.has_value() ? r.assignee->id : "", std::string(Name(r.kind)),
-               std::to_string(r.minutes_served), std::to_string(r.rating), r.notes, r.actor,
-               r.volunteer_id});
+  args.insert(args.end(), {r.request_id, r.assignee.has_value() ? KindOf(*r.assignee) : "",
+                           r.assignee.has_value() ? r.assignee->id : "", std::string(Name(r.kind)),
+                           std::to_string(r.minutes_served), std::to_string(r.rating), r.notes,
+                           r.actor, r.volunteer_id});
   for (Urgency u : {Urgency::kRoutine, Urgency::kUrgent, Urgency::kCrisis}) {
     args.push_back(std::to_string(options_.points_rule.Amount(r.minutes_served, u)));
     args.push_back(options_.points_rule.Explain(r.minutes_served, u));
@@ -303,10 +368,10 @@ absl::StatusOr<OverrideReply> DispatchStore::Apply(const Override& o, absl::Time
   absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", o.request_id);
   if (!district.ok()) return district.status();
   std::vector<std::string> args = Args(*district, 0);
-  args.insert(args.end(), {o.request_id, o.to.has_value() ? KindOf(*o.to) : "",
-                           o.to.has_value() ? o.to->id : "", o.reason, o.actor,
-                           o.force ? "1" : "0", o.from.has_value() ? KindOf(*o.from) : "",
-                           o.from.has_value() ? o.from->id : ""});
+  args.insert(args.end(),
+              {o.request_id, o.to.has_value() ? KindOf(*o.to) : "",
+               o.to.has_value() ? o.to->id : "", o.reason, o.actor, o.force ? "1" : "0",
+               o.from.has_value() ? KindOf(*o.from) : "", o.from.has_value() ? o.from->id : ""});
   absl::StatusOr<RedisValue> reply =
       redis_->Eval(assign_, {keys::Request(*district, o.request_id)}, args, deadline);
   if (!reply.ok()) return reply.status();
@@ -326,15 +391,13 @@ absl::StatusOr<Mobilization> DispatchStore::Mobilize(absl::string_view district,
                                                      absl::string_view key,
                                                      const RequestContent& content,
                                                      absl::string_view fingerprint,
-                                                     absl::string_view actor,
-                                                     absl::Time deadline) {
+                                                     absl::string_view actor, absl::Time deadline) {
   std::vector<std::string> args = Args(district, 0);
-  args.insert(args.end(),
-              {std::string(district), std::string(key), EncodeRequestContent(content),
-               std::string(Name(content.category)), content.resident.community_id,
-               std::to_string(std::max(1, content.headcount)),
-               std::to_string(absl::ToInt64Seconds(options_.idempotency_ttl)),
-               std::string(actor), std::string(fingerprint)});
+  args.insert(args.end(), {std::string(district), std::string(key), EncodeRequestContent(content),
+                           std::string(Name(content.category)), content.resident.community_id,
+                           std::to_string(std::max(1, content.headcount)),
+                           std::to_string(absl::ToInt64Seconds(options_.idempotency_ttl)),
+                           std::string(actor), std::string(fingerprint)});
   absl::StatusOr<RedisValue> reply =
       redis_->Eval(mobilize_, {keys::MobilizeIdempotency(district, key)}, args, deadline);
   if (!reply.ok()) return reply.status();
@@ -364,8 +427,8 @@ absl::StatusOr<OfferRecord> DispatchStore::GetOffer(absl::string_view offer_id,
 }
 
 absl::StatusOr<std::vector<OfferRecord>> DispatchStore::PendingOffers(absl::string_view district,
-                                                                     const AssigneeRef& who,
-                                                                     absl::Time deadline) {
+                                                                      const AssigneeRef& who,
+                                                                      absl::Time deadline) {
   absl::StatusOr<RedisValue> ids =
       redis_->Command({"SMEMBERS", keys::AssigneePending(district, who.Key())}, deadline);
   if (!ids.ok()) return ids.status();
@@ -374,15 +437,14 @@ absl::StatusOr<std::vector<OfferRecord>> DispatchStore::PendingOffers(absl::stri
   absl::StatusOr<std::vector<OfferRecord>> offers =
       FetchRecords<OfferRecord>(redis_, offer_keys, OfferFromFields, deadline);
   if (!offers.ok()) return offers.status();
-  std::sort(offers->begin(), offers->end(),
-            [](const OfferRecord& a, const OfferRecord& b) {
-              return std::tie(a.create_time_ms, a.id) < std::tie(b.create_time_ms, b.id);
-            });
+  std::sort(offers->begin(), offers->end(), [](const OfferRecord& a, const OfferRecord& b) {
+    return std::tie(a.create_time_ms, a.id) < std::tie(b.create_time_ms, b.id);
+  });
   return offers;
 }
 
 absl::StatusOr<std::vector<OfferRecord>> DispatchStore::OffersOf(absl::string_view request_id,
-                                                                int count, absl::Time deadline) {
+                                                                 int count, absl::Time deadline) {
   absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
   if (!district.ok()) return district.status();
   std::vector<std::string> offer_keys;
@@ -406,8 +468,8 @@ absl::StatusOr<AssignmentRecord> DispatchStore::GetAssignment(absl::string_view 
                                                               absl::Time deadline) {
   absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
   if (!district.ok()) return district.status();
-  absl::StatusOr<RedisValue> reply = redis_->Command(
-      {"HGETALL", keys::Assignment(*district, request_id, who.Key())}, deadline);
+  absl::StatusOr<RedisValue> reply =
+      redis_->Command({"HGETALL", keys::Assignment(*district, request_id, who.Key())}, deadline);
   if (!reply.ok()) return reply.status();
   return AssignmentFromFields(HashFields(*reply));
 }
@@ -491,12 +553,13 @@ absl::Status DispatchStore::Postpone(absl::string_view district,
   return redis_->Command(cmd, deadline).status();
 }
 
-absl::StatusOr<std::vector<DispatchSnapshot>> DispatchStore::Escalations(
-    absl::string_view district, int64_t offset, int limit, absl::Time deadline) {
-  absl::StatusOr<RedisValue> ids = redis_->Command(
-      {"ZRANGE", keys::Escalations(district), std::to_string(offset),
-       std::to_string(offset + limit - 1)},
-      deadline);
+absl::StatusOr<std::vector<DispatchSnapshot>> DispatchStore::Escalations(absl::string_view district,
+                                                                         int64_t offset, int limit,
+                                                                         absl::Time deadline) {
+  absl::StatusOr<RedisValue> ids =
+      redis_->Command({"ZRANGE", keys::Escalations(district), std::to_string(offset),
+                       std::to_string(offset + limit - 1)},
+                      deadline);
   if (!ids.ok()) return ids.status();
   std::vector<std::vector<std::string>> commands;
   for (const RedisValue& id : ids->elements) {
@@ -517,13 +580,11 @@ absl::StatusOr<std::vector<DispatchSnapshot>> DispatchStore::Escalations(
 }
 
 absl::StatusOr<Lease> DispatchStore::HoldLease(absl::string_view district, absl::string_view owner,
-                                               absl::Duration ttl, bool hold,
-                                               absl::Time deadline) {
+                                               absl::Duration ttl, bool hold, absl::Time deadline) {
   std::vector<std::string> args = Args(district, 0);
   args.insert(args.end(), {std::string(owner), std::to_string(absl::ToInt64Milliseconds(ttl)),
                            hold ? "hold" : "release"});
-  absl::StatusOr<RedisValue> reply =
-      redis_->Eval(lease_, {keys::Lease(district)}, args, deadline);
+  absl::StatusOr<RedisValue> reply = redis_->Eval(lease_, {keys::Lease(district)}, args, deadline);
   if (!reply.ok()) return reply.status();
   if (reply->elements.size() != 2) return Malformed("lease");
   return Lease{Int(reply->elements[0]), reply->elements[1].str};
@@ -533,11 +594,11 @@ absl::StatusOr<StreamPage> DispatchStore::ReadStream(absl::string_view key,
                                                      absl::string_view after_id, int count,
                                                      absl::Time deadline) {
   std::string start = after_id.empty() ? "-" : absl::StrCat("(", after_id);
-  absl::StatusOr<std::vector<RedisValue>> replies = redis_->Pipeline(
-      {{"XRANGE", std::string(key), start, "+", "COUNT", std::to_string(count)},
-       {"XRANGE", std::string(key), "-", "+", "COUNT", "1"},
-       {"XREVRANGE", std::string(key), "+", "-", "COUNT", "1"}},
-      deadline);
+  absl::StatusOr<std::vector<RedisValue>> replies =
+      redis_->Pipeline({{"XRANGE", std::string(key), start, "+", "COUNT", std::to_string(count)},
+                        {"XRANGE", std::string(key), "-", "+", "COUNT", "1"},
+                        {"XREVRANGE", std::string(key), "+", "-", "COUNT", "1"}},
+                       deadline);
   if (!replies.ok()) return replies.status();
   StreamPage page;
   for (const RedisValue& entry : (*replies)[0].elements) {

@@ -61,12 +61,12 @@ struct DispatchSnapshot {
   int round = 0;
   int round_base = 0;  // Round at which an operator last put it back to matching.
   int headcount = 1;
-  int assigned = 0;    // Assignments standing (not released).
-  int pending = 0;     // Pending offers.
-  int declined = 0;    // Offers declined so far.
-  int expired = 0;     // Offers expired so far.
-  int expired_now = 0; // Offers this Advance call expired.
-  int offers_made = 0; // Offers ever made; they are numbered 1..offers_made.
+  int assigned = 0;     // Assignments standing (not released).
+  int pending = 0;      // Pending offers.
+  int declined = 0;     // Offers declined so far.
+  int expired = 0;      // Offers expired so far.
+  int expired_now = 0;  // Offers this Advance call expired.
+  int offers_made = 0;  // Offers ever made; they are numbered 1..offers_made.
   std::string phone_hash;
   std::string mobilization_id;
   std::vector<AssigneeRef> assignees;
@@ -174,17 +174,33 @@ class DispatchStore {
                                         absl::string_view mobilization_id, int64_t fence,
                                         const std::vector<OfferToMake>& offers,
                                         absl::Time deadline);
+  // One request's part of MakeOffersMany: MakeOffers' arguments.
+  struct OfferBatch {
+    std::string request_id;
+    int expected_round = 0;
+    bool next_round = true;
+    absl::Duration ttl;
+    std::string mobilization_id;
+    std::vector<OfferToMake> offers;
+  };
+  // MakeOffers for each batch, in order, in one round trip; each has its own outcome.
+  // The outer status fails only when Redis could not be reached.
+  absl::StatusOr<std::vector<absl::StatusOr<MadeOffers>>> MakeOffersMany(
+      const std::vector<OfferBatch>& batches, int64_t fence, absl::Time deadline);
   // The leader's step on a due request: expires its overdue offers and returns it.
   absl::StatusOr<DispatchSnapshot> Advance(absl::string_view request_id, int64_t fence,
                                            absl::Time deadline);
+  // Advance for each of `request_ids` in one round trip; each has its own outcome. The
+  // outer status fails only when Redis could not be reached.
+  absl::StatusOr<std::vector<absl::StatusOr<DispatchSnapshot>>> AdvanceMany(
+      const std::vector<std::string>& request_ids, int64_t fence, absl::Time deadline);
   // Reads a request's dispatch state without changing anything.
   absl::StatusOr<DispatchSnapshot> Load(absl::string_view request_id, absl::Time deadline);
   // Escalates to the operator queue. `expected_round` nullopt: whatever the round.
   absl::StatusOr<HelpRequest> Escalate(absl::string_view request_id,
-                                       std::optional<int> expected_round,
-                                       EscalationReason reason, absl::string_view detail,
-                                       absl::string_view actor, int64_t fence,
-                                       absl::Time deadline);
+                                       std::optional<int> expected_round, EscalationReason reason,
+                                       absl::string_view detail, absl::string_view actor,
+                                       int64_t fence, absl::Time deadline);
   absl::StatusOr<OfferReply> Respond(const OfferAnswer& answer, absl::Time deadline);
   absl::StatusOr<ProgressReply> Progress(const ProgressReport& report, absl::Time deadline);
   absl::StatusOr<OverrideReply> Apply(const Override& o, absl::Time deadline);
@@ -196,14 +212,14 @@ class DispatchStore {
   absl::StatusOr<OfferRecord> GetOffer(absl::string_view offer_id, absl::Time deadline);
   // Pending offers of an assignee.
   absl::StatusOr<std::vector<OfferRecord>> PendingOffers(absl::string_view district,
-                                                        const AssigneeRef& who,
-                                                        absl::Time deadline);
+                                                         const AssigneeRef& who,
+                                                         absl::Time deadline);
   // Every offer of a request, oldest first.
   absl::StatusOr<std::vector<OfferRecord>> OffersOf(absl::string_view request_id, int count,
-                                                   absl::Time deadline);
+                                                    absl::Time deadline);
   // The assignments (standing and past) of a request.
   absl::StatusOr<std::vector<AssignmentRecord>> AssignmentsOf(const DispatchSnapshot& s,
-                                                             absl::Time deadline);
+                                                              absl::Time deadline);
   absl::StatusOr<AssignmentRecord> GetAssignment(absl::string_view request_id,
                                                  const AssigneeRef& who, absl::Time deadline);
 
@@ -217,8 +233,8 @@ class DispatchStore {
     std::vector<std::string> volunteer_ids;
   };
   absl::StatusOr<std::vector<CandidateHistory>> Histories(absl::string_view district,
-                                                         const std::vector<HistoryAsk>& asks,
-                                                         absl::Time deadline);
+                                                          const std::vector<HistoryAsk>& asks,
+                                                          absl::Time deadline);
 
   // Up to `limit` request ids of `district` due at or before `now_ms`.
   absl::StatusOr<std::vector<std::string>> DueRequests(absl::string_view district, int64_t now_ms,
@@ -241,6 +257,7 @@ class DispatchStore {
 
  private:
   std::vector<std::string> Args(absl::string_view district, int64_t fence) const;
+  absl::StatusOr<RedisClient::ScriptCall> MakeOffersCall(const OfferBatch& b, int64_t fence) const;
 
   RedisClient* const redis_;
   const DispatchStoreOptions options_;

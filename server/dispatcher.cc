@@ -142,7 +142,12 @@ void Dispatcher::Enqueue(Job job) {
     queue_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  queue_.push_back(std::move(job));
+  // CRISIS first: a new CRISIS request goes ahead of URGENT ones and of next rounds.
+  if (job.snapshot.has_value() && job.snapshot->request.content.urgency == Urgency::kCrisis) {
+    queue_.push_front(std::move(job));
+  } else {
+    queue_.push_back(std::move(job));
+  }
 }
 
 void Dispatcher::Work() {
@@ -249,8 +254,14 @@ void Dispatcher::TakeDue(const std::string& district, const std::vector<std::str
   // boundary now passed): its fresh snapshot replaces the old one, never a second entry.
   absl::flat_hash_map<std::string, size_t> in_pool;
   for (size_t i = 0; i < pool.size(); ++i) in_pool[pool[i].request.id] = i;
-  for (const std::string& id : due) {
-    absl::StatusOr<DispatchSnapshot> s = store_->Advance(id, token, deadline);
+  // Every due request advanced in one round trip.
+  absl::StatusOr<std::vector<absl::StatusOr<DispatchSnapshot>>> advanced =
+      store_->AdvanceMany(due, token, deadline);
+  if (!advanced.ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  for (absl::StatusOr<DispatchSnapshot>& s : *advanced) {
     absl::Status st;
     if (s.ok() && Pooled(*s)) {
       absl::StatusOr<bool> escalated = EscalateIfDue(*s, token, deadline);
@@ -414,6 +425,7 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool, int64_t fe
   if (!solution.ok()) return solution.status();
   int64_t offered = 0, unassigned = 0;
   absl::Status first_error;
+  std::vector<DispatchStore::OfferBatch> batches;
   for (size_t i = 0; i < pool.size(); ++i) {
     const DispatchSnapshot& s = pool[i];
     const std::vector<int>& helpers = solution->helpers_of_request[i];
@@ -430,8 +442,13 @@ absl::Status Dispatcher::RunBatch(std::vector<DispatchSnapshot> pool, int64_t fe
       }
     }
     RoundPlan plan = policy_.Plan(Urgency::kRoutine, s.round - s.round_base + 1);
-    absl::StatusOr<MadeOffers> made =
-        store_->MakeOffers(s.request.id, s.round, true, plan.ttl, "", fence, offers, deadline);
+    batches.push_back({s.request.id, s.round, true, plan.ttl, "", std::move(offers)});
+  }
+  // Every request's offers in one round trip.
+  absl::StatusOr<std::vector<absl::StatusOr<MadeOffers>>> made_all =
+      store_->MakeOffersMany(batches, fence, deadline);
+  if (!made_all.ok()) return made_all.status();
+  for (const absl::StatusOr<MadeOffers>& made : *made_all) {
     if (made.ok() && made->made) {
       ++offered;
       offers_.fetch_add(static_cast<int64_t>(made->offers.size()), std::memory_order_relaxed);

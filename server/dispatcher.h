@@ -36,7 +36,7 @@ struct DispatcherOptions {
   absl::Duration lease_ttl = absl::Seconds(3);
   absl::Duration lease_renew = absl::Seconds(1);
   // Due requests handled per district and tick.
-  int due_batch = 64;
+  int due_batch = 256;
   // Threads making first offers for new requests (and next offers after a decline).
   int workers = 2;
   // Most requests waiting for those threads; beyond it the leader picks them up.

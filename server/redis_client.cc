@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -114,7 +113,7 @@ constexpr CodeName kScriptCodes[] = {
 };
 
 // Redis errors that mean "try again soon".
-constexpr absl::string_view kRetryable[] = {"LOADING", "BUSY", "READONLY", "MASTERDOWN",
+constexpr absl::string_view kRetryable[] = {"LOADING",  "BUSY",        "READONLY", "MASTERDOWN",
                                             "TRYAGAIN", "CLUSTERDOWN", "OOM"};
 
 }  // namespace
@@ -170,7 +169,8 @@ LuaScript LuaScript::WithLibrary(absl::string_view library, absl::string_view fi
 LuaScript LuaScript::WithLibraries(std::initializer_list<absl::string_view> libraries,
                                    absl::string_view file_name) {
   std::string body;
-  for (absl::string_view library : libraries) absl::StrAppend(&body, Embedded(library).body(), "\n");
+  for (absl::string_view library : libraries)
+    absl::StrAppend(&body, Embedded(library).body(), "\n");
   LuaScript script = Embedded(file_name);
   return LuaScript(script.name(), absl::StrCat(body, script.body()));
 }
@@ -231,9 +231,8 @@ absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Acquire(absl::Ti
       std::min(options_.connect_timeout, std::max(deadline - absl::Now(), absl::ZeroDuration()));
   timeval tv = TimevalFor(timeout);
   const RedisEndpoint& e = options_.endpoint;
-  redisContext* raw = e.unix_path.empty()
-                          ? redisConnectWithTimeout(e.host.c_str(), e.port, tv)
-                          : redisConnectUnixWithTimeout(e.unix_path.c_str(), tv);
+  redisContext* raw = e.unix_path.empty() ? redisConnectWithTimeout(e.host.c_str(), e.port, tv)
+                                          : redisConnectUnixWithTimeout(e.unix_path.c_str(), tv);
   auto conn = std::make_unique<Conn>();
   conn->ctx.reset(raw);
   if (raw == nullptr || raw->err != 0) {
@@ -263,8 +262,8 @@ namespace {
 
 // Sends `commands` on `ctx` and reads one reply per command. Returns UNAVAILABLE (and
 // the connection must be dropped) on any I/O error or timeout.
-absl::StatusOr<std::vector<RawReply>> Exchange(redisContext* ctx,
-                                               const std::vector<std::vector<std::string>>& commands) {
+absl::StatusOr<std::vector<RawReply>> Exchange(
+    redisContext* ctx, const std::vector<std::vector<std::string>>& commands) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (const auto& cmd : commands) {
@@ -285,8 +284,8 @@ absl::StatusOr<std::vector<RawReply>> Exchange(redisContext* ctx,
     void* raw = nullptr;
     if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) {
       bool timeout = ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-      return absl::UnavailableError(absl::StrCat(
-          "redis: ", timeout ? "timed out waiting for a reply" : ctx->errstr));
+      return absl::UnavailableError(
+          absl::StrCat("redis: ", timeout ? "timed out waiting for a reply" : ctx->errstr));
     }
     ReplyPtr reply(static_cast<redisReply*>(raw));
     RawReply r;
@@ -303,16 +302,29 @@ absl::StatusOr<std::vector<RawReply>> Exchange(redisContext* ctx,
 
 }  // namespace
 
-// Runs commands on one borrowed connection; error replies are returned, not mapped.
 absl::StatusOr<std::vector<RedisValue>> RedisClient::RunOnce(
+    const std::vector<std::vector<std::string>>& commands, absl::Time deadline) {
+  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> each = RunOnceEach(commands, deadline);
+  if (!each.ok()) return each.status();
+  std::vector<RedisValue> values;
+  values.reserve(each->size());
+  for (absl::StatusOr<RedisValue>& v : *each) {
+    if (!v.ok()) return v.status();
+    values.push_back(*std::move(v));
+  }
+  return values;
+}
+
+// Runs commands on one borrowed connection.
+absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> RedisClient::RunOnceEach(
     const std::vector<std::vector<std::string>>& commands, absl::Time deadline) {
   absl::Time now = absl::Now();
   if (deadline <= now) return absl::DeadlineExceededError("deadline passed before calling Redis");
   absl::StatusOr<std::unique_ptr<Conn>> conn = Acquire(deadline);
   if (!conn.ok()) return conn.status();
   // Rounded up to 10 ms so that calls with similar deadlines share one setting.
-  absl::Duration timeout = absl::Ceil(
-      std::min(options_.command_timeout, deadline - absl::Now()), absl::Milliseconds(10));
+  absl::Duration timeout = absl::Ceil(std::min(options_.command_timeout, deadline - absl::Now()),
+                                      absl::Milliseconds(10));
   redisContext* ctx = (*conn)->ctx.get();
   absl::StatusOr<std::vector<RawReply>> replies;
   bool same_timeout = (*conn)->timeout == timeout;
@@ -334,17 +346,55 @@ absl::StatusOr<std::vector<RedisValue>> RedisClient::RunOnce(
     return replies.status();
   }
   Release(std::move(*conn), /*healthy=*/true);
-  std::vector<RedisValue> values;
+  std::vector<absl::StatusOr<RedisValue>> values;
   values.reserve(replies->size());
   for (RawReply& r : *replies) {
-    if (r.is_error) {
-      // Keep NOSCRIPT distinguishable for Eval.
-      if (absl::StartsWith(r.error, "NOSCRIPT")) return absl::NotFoundError("NOSCRIPT");
-      return StatusFromRedisError(r.error);
+    if (!r.is_error) {
+      values.push_back(std::move(r.value));
+    } else if (absl::StartsWith(r.error, "NOSCRIPT")) {
+      values.push_back(absl::NotFoundError("NOSCRIPT"));  // Distinguishable for Eval.
+    } else {
+      values.push_back(StatusFromRedisError(r.error));
     }
-    values.push_back(std::move(r.value));
   }
   return values;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> RedisClient::EvalMany(
+    const LuaScript& script, const std::vector<ScriptCall>& calls, absl::Time deadline) {
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(calls.size());
+  for (const ScriptCall& c : calls) {
+    std::vector<std::string> argv;
+    argv.reserve(3 + c.keys.size() + c.args.size());
+    argv.push_back("EVALSHA");
+    argv.push_back(script.sha1());
+    argv.push_back(std::to_string(c.keys.size()));
+    argv.insert(argv.end(), c.keys.begin(), c.keys.end());
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    commands.push_back(std::move(argv));
+  }
+  if (commands.empty()) return std::vector<absl::StatusOr<RedisValue>>{};
+  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> r = RunOnceEach(commands, deadline);
+  if (!r.ok()) return r.status();
+  // Redis did not have the script: the first EVAL caches it (and runs that call), the
+  // rest go again by EVALSHA.
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < r->size(); ++i) {
+    const absl::StatusOr<RedisValue>& v = (*r)[i];
+    if (!v.ok() && absl::IsNotFound(v.status()) && v.status().message() == "NOSCRIPT") {
+      missing.push_back(i);
+    }
+  }
+  if (missing.empty()) return r;
+  (*r)[missing[0]] = Eval(script, calls[missing[0]].keys, calls[missing[0]].args, deadline);
+  std::vector<std::vector<std::string>> again;
+  for (size_t k = 1; k < missing.size(); ++k) again.push_back(commands[missing[k]]);
+  if (again.empty()) return r;
+  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> rest = RunOnceEach(again, deadline);
+  if (!rest.ok()) return rest.status();
+  for (size_t k = 1; k < missing.size(); ++k) (*r)[missing[k]] = std::move((*rest)[k - 1]);
+  return r;
 }
 
 absl::StatusOr<RedisValue> RedisClient::Command(const std::vector<std::string>& argv,

@@ -34,7 +34,7 @@ struct RedisValue {
   enum class Type { kNil, kInteger, kString, kStatus, kArray };
   Type type = Type::kNil;
   int64_t integer = 0;
-  std::string str;                  // kString and kStatus.
+  std::string str;                   // kString and kStatus.
   std::vector<RedisValue> elements;  // kArray.
 
   bool is_nil() const { return type == Type::kNil; }
@@ -119,6 +119,18 @@ class RedisClient {
       const std::vector<std::vector<std::string>>& commands,
       absl::Time deadline = absl::InfiniteFuture());
 
+  // Runs `script` once per element of `calls` (its keys and args), all EVALSHAs in one
+  // write (one round trip; a script Redis does not have yet costs one more). The outer
+  // status fails only when the exchange itself failed; each call has its own status,
+  // mapped as for Eval.
+  struct ScriptCall {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> EvalMany(
+      const LuaScript& script, const std::vector<ScriptCall>& calls,
+      absl::Time deadline = absl::InfiniteFuture());
+
   // PING. OK when Redis answers and is not loading.
   absl::Status Ping(absl::Time deadline);
 
@@ -135,6 +147,10 @@ class RedisClient {
   absl::StatusOr<std::unique_ptr<Conn>> Acquire(absl::Time deadline);
   void Release(std::unique_ptr<Conn> conn, bool healthy);
   absl::StatusOr<std::vector<RedisValue>> RunOnce(
+      const std::vector<std::vector<std::string>>& commands, absl::Time deadline);
+  // Like RunOnce, but each command's error reply is its own status (NOSCRIPT as
+  // NOT_FOUND "NOSCRIPT").
+  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> RunOnceEach(
       const std::vector<std::vector<std::string>>& commands, absl::Time deadline);
 
   const RedisClientOptions options_;
