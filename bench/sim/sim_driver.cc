@@ -25,6 +25,7 @@
 // Decisions are seeded per offer (seed and offer id), so a run is repeatable as far as
 // the server's own timing allows.
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -46,13 +47,19 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/load_phase.h"
 #include "bench/sim/district.h"
+#include "bench/sim/sim_points.h"
+#include "bench/sim/sim_support.h"
 #include "nlohmann/json.hpp"
 #include "server/flag_names.h"
 #include "yiyuan/v1/dispatch.grpc.pb.h"
@@ -70,29 +77,23 @@ ABSL_FLAG(int, drain_seconds, 120,
 ABSL_FLAG(int, register_threads, 4, "threads registering volunteers");
 ABSL_FLAG(int, workers, 4, "threads answering offers and reporting progress");
 ABSL_FLAG(std::string, out, "", "write the per-request result as JSON to this file");
+ABSL_FLAG(std::string, metrics, "",
+          "dispatchd's metrics address, HOST:PORT: Redis round trips per RPC are read there");
+ABSL_FLAG(std::string, policy, "optimal", "dispatchd's --batch-policy, recorded in the result");
+ABSL_FLAG(int, batch_interval_ms, 5000, "dispatchd's --batch-interval-ms, recorded in the result");
+ABSL_FLAG(int, kiosks, 5, "kiosks (at the first stations) where volunteers redeem points");
+ABSL_FLAG(std::string, load_rates, "",
+          "instead of the day: submit the district's request mix at each of these rates "
+          "(per second, comma-separated) in turn, then find the ceiling");
+ABSL_FLAG(int, load_seconds, 20, "seconds per load rate");
+ABSL_FLAG(int, ceiling_clients, 16, "closed-loop submitters of the ceiling phase (0: none)");
+ABSL_FLAG(int, ceiling_seconds, 10, "seconds of the ceiling phase");
+ABSL_FLAG(int, submit_threads, 8, "threads submitting in the paced load phases");
+ABSL_FLAG(double, visit_probability, 0.35,
+          "chance that a volunteer visits a kiosk within a few hours of completing work");
 
 namespace yiyuan::sim {
 namespace {
-
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int seconds = 10) {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->AddMetadata("authorization", "Bearer " + token);
-  c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return c;
-}
-
-// FNV-1a over `s`, mixed with `seed`: a stable per-key seed (absl::Hash is salted per
-// process, so it would not repeat across runs).
-uint64_t StableSeed(uint64_t seed, const std::string& s) {
-  uint64_t h = 1469598103934665603ULL ^ (seed * 0x9E3779B97F4A7C15ULL);
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 // ---- engine → proto, for the fields the generator fills ----
 
@@ -143,121 +144,6 @@ v1::HelpRequest ToProto(const RequestContent& c) {
   return out;
 }
 
-// ---- latency samples per RPC ----
-
-class Latencies {
- public:
-  // `code` is the call's grpc::StatusCode (0 = OK); failures are counted by code.
-  void Add(const std::string& rpc, absl::Duration d, int code) {
-    absl::MutexLock l(&mu_);
-    Rpc& r = rpcs_[rpc];
-    r.us.push_back(absl::ToInt64Microseconds(d));
-    if (code != 0) {
-      ++r.errors;
-      ++r.by_code[absl::StrCat(code)];
-    }
-  }
-  nlohmann::json ToJson() const;
-
- private:
-  struct Rpc {
-    std::vector<int64_t> us;
-    int errors = 0;
-    std::map<std::string, int> by_code;
-  };
-  mutable absl::Mutex mu_;
-  std::map<std::string, Rpc> rpcs_ ABSL_GUARDED_BY(mu_);
-};
-
-// Nearest-rank percentile of sorted `v` (0 for an empty one).
-int64_t Pct(const std::vector<int64_t>& v, double q) {
-  if (v.empty()) return 0;
-  size_t i = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
-}
-
-nlohmann::json Latencies::ToJson() const {
-  absl::MutexLock l(&mu_);
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [name, r] : rpcs_) {
-    std::vector<int64_t> v = r.us;
-    std::sort(v.begin(), v.end());
-    out[name] = {{"count", v.size()},
-                 {"errors", r.errors},
-                 {"errors_by_code", r.by_code},
-                 {"p50_us", Pct(v, 0.5)},
-                 {"p90_us", Pct(v, 0.9)},
-                 {"p99_us", Pct(v, 0.99)},
-                 {"max_us", v.empty() ? 0 : v.back()}};
-  }
-  return out;
-}
-
-// ---- a timer queue run by a few threads ----
-
-class TimerQueue {
- public:
-  explicit TimerQueue(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
-  }
-  ~TimerQueue() { Stop(); }
-
-  // Runs `fn` on a worker at or after `when`.
-  void At(absl::Time when, std::function<void()> fn) {
-    absl::MutexLock l(&mu_);
-    heap_.push(Item{when, seq_++, std::move(fn)});
-    cv_.SignalAll();
-  }
-  // Queued plus running tasks.
-  int Outstanding() const {
-    absl::MutexLock l(&mu_);
-    return static_cast<int>(heap_.size()) + running_;
-  }
-  // Drops what is queued, waits for running tasks, joins.
-  void Stop() {
-    {
-      absl::MutexLock l(&mu_);
-      stop_ = true;
-      cv_.SignalAll();
-    }
-    for (std::thread& t : threads_) t.join();
-    threads_.clear();
-  }
-
- private:
-  struct Item {
-    absl::Time when;
-    uint64_t seq;
-    std::function<void()> fn;
-    bool operator>(const Item& o) const { return when != o.when ? when > o.when : seq > o.seq; }
-  };
-
-  void Loop() {
-    absl::MutexLock l(&mu_);
-    while (!stop_) {
-      if (!heap_.empty() && heap_.top().when <= absl::Now()) {
-        std::function<void()> fn = std::move(const_cast<Item&>(heap_.top()).fn);
-        heap_.pop();
-        ++running_;
-        mu_.Unlock();
-        fn();
-        mu_.Lock();
-        --running_;
-        continue;
-      }
-      cv_.WaitWithDeadline(&mu_, heap_.empty() ? absl::InfiniteFuture() : heap_.top().when);
-    }
-  }
-
-  mutable absl::Mutex mu_;
-  absl::CondVar cv_;
-  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> heap_ ABSL_GUARDED_BY(mu_);
-  uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;
-};
-
 // What the event stream and the simulated apps learn about one request (server id).
 struct Track {
   int64_t first_offer_ms = 0;  // Server clock, ms since epoch; 0: never.
@@ -267,7 +153,8 @@ struct Track {
   int accepted = 0;
   int declined = 0;
   std::string assignee;
-  double distance_m = -1;
+  double distance_m = -1;         // The first assignee's offer distance.
+  double distance_total_m = 0;    // Every accepted offer's distance (headcount > 1).
   std::string escalation_reason;  // attributes["reason"] of the escalation event.
   bool cancelled = false;
 };
@@ -276,6 +163,10 @@ struct Track {
 struct Actor {
   double accept_probability = 0.9;
   double speed_kmh = 15;
+  bool unit = false;
+  LatLng home;          // Volunteers: where the kiosk visit starts from.
+  int assignments = 0;  // Offers accepted (and so assignments held) during the run.
+  int visits = 0;       // Kiosk visits made.
 };
 
 // Service minutes by category (before a seeded ±40 %), a modelling choice.
@@ -310,20 +201,58 @@ class Driver {
         channels_(std::move(channels)),
         token_(std::move(token)),
         seed_(seed),
-        speedup_(speedup) {}
+        speedup_(speedup),
+        points_(d, channels_[0], token_, absl::GetFlag(FLAGS_kiosks), &lat_) {}
 
   int Run(int register_threads, int workers, int drain_seconds, const std::string& out_path);
+  // The load mode: after registration, paced phases at `rates` and a closed-loop ceiling
+  // phase, the apps answering throughout; writes the load JSON.
+  int RunLoad(const std::vector<int>& rates, int register_threads, int workers, int drain_seconds,
+              const std::string& out_path);
 
  private:
   std::shared_ptr<grpc::Channel> Chan(size_t i) const { return channels_[i % channels_.size()]; }
   absl::Duration Sim(double sim_seconds) const { return absl::Seconds(sim_seconds / speedup_); }
   bool RegisterAll(int threads);
+  // Registers, sets the points up, starts the apps' timers and the event stream.
+  bool Start(int register_threads, int workers);
+  // Waits until nothing is open and no app has work left (or `seconds`), then stops the
+  // apps and the stream.
+  void DrainAndStop(int seconds);
+  // One load phase's submits, and what they became.
+  struct LoadSubmit {
+    std::string id;
+    Urgency urgency = Urgency::kRoutine;
+    int64_t create_ms = 0;
+  };
+  struct LoadPhase {
+    int offered_rate = 0;  // 0: the closed-loop ceiling phase.
+    int clients = 0;
+    double seconds = 0;
+    std::vector<int64_t> submit_us;
+    int errors = 0;
+    std::vector<LoadSubmit> submits;
+  };
+  // Submits request `n` of the load (the district's mix, cycled, as a new resident with
+  // no time window); records it in `phase`.
+  void SubmitOne(v1::IntakeService::Stub& stub, int64_t n, LoadPhase& phase, absl::Mutex& mu);
+  LoadPhase PacedPhase(int rate, int seconds, int threads, int64_t& next_n);
+  LoadPhase CeilingPhase(int clients, int seconds, int64_t& next_n);
+  // Withdraws what `phase` submitted and is still open (an operator clearing a flood), so
+  // that the ceiling phase's backlog does not outlast the run.
+  void CancelAll(const LoadPhase& phase);
+  nlohmann::json PhaseJson(const LoadPhase& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WatchEvents();
   void OnEvent(const v1::Event& e);
   void Answer(const v1::Event& e);
   void Progress(const std::string& request_id, const v1::Assignee& who, v1::ProgressKind kind,
                 int minutes);
-  void SubmitAll();
+  void SubmitAll(absl::Time start);
+  // Schedules the day's operator actions: the second fund top-up and the mobilisation.
+  void ScheduleOperator(absl::Time start);
+  void Mobilize();
+  absl::Time AtSim(absl::Time start, int64_t sim_ms) const;
+  nlohmann::json Fairness() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<v1::HelpRequest> ListAll(const std::vector<v1::RequestState>& states, bool* ok);
   int WriteResult(const std::vector<v1::HelpRequest>& all, const std::string& out_path);
 
@@ -333,7 +262,9 @@ class Driver {
   const uint64_t seed_;
   const double speedup_;
   Latencies lat_;
+  PointsPlayer points_;
   std::unique_ptr<TimerQueue> timers_;
+  std::thread watcher_;
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Actor> actors_ ABSL_GUARDED_BY(mu_);  // By server id.
@@ -346,9 +277,12 @@ class Driver {
     std::string error;
   };
   std::vector<Submitted> submitted_ ABSL_GUARDED_BY(mu_);
+  // The mobilisation's answer (empty id: not made or failed).
+  v1::MobilizeResponse mobilization_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> stopping_{false};
   std::atomic<int> respond_errors_{0};
+  std::map<std::string, int> respond_failures_ ABSL_GUARDED_BY(mu_);  // By message.
   absl::Mutex stream_mu_;
   grpc::ClientContext* stream_ctx_ ABSL_GUARDED_BY(stream_mu_) = nullptr;
 };
@@ -389,7 +323,10 @@ bool Driver::RegisterAll(int threads) {
                        bench::DescribeError(s).c_str());
         }
         absl::MutexLock l(&mu_);
-        actors_[resp.volunteer().id()] = Actor{sv.accept_probability, sv.speed_kmh};
+        Actor& a = actors_[resp.volunteer().id()];
+        a.accept_probability = sv.accept_probability;
+        a.speed_kmh = sv.speed_kmh;
+        a.home = sv.home;
       }
     });
   }
@@ -411,7 +348,9 @@ bool Driver::RegisterAll(int threads) {
       return;
     }
     absl::MutexLock l(&mu_);
-    actors_[out.id()] = Actor{0.9, speed_kmh};
+    Actor& a = actors_[out.id()];
+    a.speed_kmh = speed_kmh;
+    a.unit = true;
   };
   for (const Station& st : d_.stations) {
     community_of_station[st.id] = st.community_id;
@@ -555,17 +494,43 @@ void Driver::Answer(const v1::Event& e) {
   lat_.Add(accept ? "VolunteerService.RespondToOffer(accept)"
                   : "VolunteerService.RespondToOffer(decline)",
            absl::Now() - t0, s.error_code());
-  if (!s.ok() && respond_errors_++ < 5) {
-    std::fprintf(stderr, "sim_driver: respond %s: %s\n", e.offer_id().c_str(),
-                 bench::DescribeError(s).c_str());
+  if (!s.ok()) {
+    std::string why = bench::DescribeError(s);
+    if (respond_errors_++ < 5) {
+      std::fprintf(stderr, "sim_driver: respond %s: %s\n", e.offer_id().c_str(), why.c_str());
+    }
+    absl::MutexLock l(&mu_);
+    ++respond_failures_[why];
+    // An answer refused while the offer stays open would leave the request waiting for
+    // the offer's TTL: worth seeing in full.
+    if (why.find("fully staffed") == std::string::npos &&
+        why.find("no capacity left") == std::string::npos) {
+      std::fprintf(stderr, "sim_driver: respond %s (%s): %s\n", e.offer_id().c_str(),
+                   accept ? "accept" : "decline", why.c_str());
+    }
+  }
+  if (accept && s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+      s.error_message().find("no capacity left") != std::string::npos) {
+    // Busy with another assignment meanwhile (parallel offers of URGENT and CRISIS
+    // requests): the app tells the volunteer, who declines, so the offer does not stay
+    // open until its TTL.
+    req.set_response(v1::RESPONSE_DECLINE);
+    req.set_decline_reason(v1::DECLINE_BUSY);
+    t0 = absl::Now();
+    grpc::Status d = stub->RespondToOffer(Ctx(token_).get(), req, &resp);
+    lat_.Add("VolunteerService.RespondToOffer(decline, busy)", absl::Now() - t0, d.error_code());
+    return;
   }
   if (!s.ok() || !accept || !resp.has_assignment()) return;
 
   const v1::Offer& offer = resp.offer();
+  const std::string actor_id = e.unit_id().empty() ? e.volunteer_id() : e.unit_id();
   {
     absl::MutexLock l(&mu_);
+    ++actors_[actor_id].assignments;
     Track& t = tracks_[e.request_id()];
     ++t.accepted;
+    t.distance_total_m += offer.distance_m();
     if (t.assignee.empty()) {
       t.assignee = e.unit_id().empty() ? e.volunteer_id() : e.unit_id();
       t.distance_m = offer.distance_m();
@@ -577,11 +542,26 @@ void Driver::Answer(const v1::Event& e) {
   double travel_s = 1.3 * offer.distance_m() / (actor.speed_kmh / 3.6);
   double service_min = ServiceMinutes(offer.category()) * service_factor;
   absl::Time arrive = absl::Now() + Sim(travel_s);
-  timers_->At(arrive, [this, request_id, who, service_min] {
+  // Some volunteers go to a kiosk 1..4 simulated hours after finishing.
+  const bool visit = !actor.unit && u(rng) < absl::GetFlag(FLAGS_visit_probability);
+  const double visit_after_s = 3600 * (1 + 3 * u(rng));
+  timers_->At(arrive, [=, this] {
     Progress(request_id, who, v1::PROGRESS_ARRIVED, 0);
-    timers_->At(absl::Now() + Sim(service_min * 60), [this, request_id, who, service_min] {
+    timers_->At(absl::Now() + Sim(service_min * 60), [=, this] {
       Progress(request_id, who, v1::PROGRESS_COMPLETED,
                std::max(1, static_cast<int>(std::lround(service_min))));
+      if (!visit) return;
+      timers_->At(absl::Now() + Sim(visit_after_s), [this, actor_id] {
+        LatLng home;
+        int n = 0;
+        {
+          absl::MutexLock l(&mu_);
+          Actor& a = actors_[actor_id];
+          home = a.home;
+          n = ++a.visits;
+        }
+        points_.Visit(actor_id, home, n);
+      });
     });
   });
 }
@@ -605,13 +585,50 @@ void Driver::Progress(const std::string& request_id, const v1::Assignee& who, v1
   }
 }
 
-void Driver::SubmitAll() {
-  auto stub = v1::IntakeService::NewStub(Chan(0));
+absl::Time Driver::AtSim(absl::Time start, int64_t sim_ms) const {
   const int64_t origin_ms = d_.requests.empty() ? 0 : d_.requests.front().time_ms;
-  const absl::Time start = absl::Now();
+  return start + Sim(static_cast<double>(sim_ms - origin_ms) / 1000);
+}
+
+void Driver::ScheduleOperator(absl::Time start) {
+  // The afternoon grant: earnings that waited for an empty fund are paid then.
+  const int64_t grant = 10 * static_cast<int64_t>(d_.requests.size());
+  timers_->At(AtSim(start, 15 * 3600 * 1000LL),
+              [this, grant] { points_.TopUp(grant, "sim-fund-afternoon"); });
+  timers_->At(AtSim(start, d_.mobilisation.time_ms), [this] { Mobilize(); });
+}
+
+void Driver::Mobilize() {
+  const SimMobilisation& m = d_.mobilisation;
+  v1::MobilizeRequest req;
+  req.set_idempotency_key(m.idempotency_key);
+  req.set_district(d_.options.district);
+  *req.mutable_center() = ToProto(m.center);
+  req.set_radius_m(m.radius_m);
+  req.set_category(static_cast<v1::Category>(m.category));
+  req.set_description(m.description);
+  req.set_needed(m.needed);
+  req.set_ttl_s(120);  // Real seconds: the broadcast is answered within the run.
+  v1::MobilizeResponse resp;
+  auto stub = v1::DispatchService::NewStub(Chan(3));
+  absl::Time t0 = absl::Now();
+  grpc::Status s = stub->Mobilize(Ctx(token_).get(), req, &resp);
+  lat_.Add("DispatchService.Mobilize", absl::Now() - t0, s.error_code());
+  if (!s.ok()) {
+    std::fprintf(stderr, "sim_driver: mobilize: %s\n", bench::DescribeError(s).c_str());
+    return;
+  }
+  std::fprintf(stderr, "sim_driver: mobilisation %s reached %d volunteers\n",
+               resp.mobilization_id().c_str(), resp.volunteers_reached());
+  absl::MutexLock l(&mu_);
+  mobilization_ = resp;
+}
+
+void Driver::SubmitAll(absl::Time start) {
+  auto stub = v1::IntakeService::NewStub(Chan(0));
   for (size_t i = 0; i < d_.requests.size(); ++i) {
     const SimRequest& q = d_.requests[i];
-    absl::Time due = start + Sim(static_cast<double>(q.time_ms - origin_ms) / 1000);
+    absl::Time due = AtSim(start, q.time_ms);
     absl::SleepFor(due - absl::Now());
     // Windows are compressed around the submit time like everything else.
     const int64_t now_ms = NowMs();
@@ -674,7 +691,83 @@ std::vector<v1::HelpRequest> Driver::ListAll(const std::vector<v1::RequestState>
 
 bool Served(v1::RequestState s) { return s == v1::COMPLETED || s == v1::RATED; }
 
+nlohmann::json Driver::Fairness() const {
+  // Over the volunteers on duty (all of them, the whole day): who got work, and how
+  // unevenly it was spread (Gini of assignments per volunteer, 0 = even).
+  std::vector<int64_t> counts;
+  int unit_assignments = 0, with_work = 0;
+  int64_t max_assignments = 0;
+  for (const auto& [id, a] : actors_) {
+    if (a.unit) {
+      unit_assignments += a.assignments;
+      continue;
+    }
+    counts.push_back(a.assignments);
+    if (a.assignments > 0) ++with_work;
+    max_assignments = std::max<int64_t>(max_assignments, a.assignments);
+  }
+  std::sort(counts.begin(), counts.end());
+  double weighted = 0, total = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    weighted += static_cast<double>(i + 1) * static_cast<double>(counts[i]);
+    total += static_cast<double>(counts[i]);
+  }
+  const double n = static_cast<double>(counts.size());
+  const double gini = total > 0 ? (2 * weighted) / (n * total) - (n + 1) / n : 0;
+  return {{"on_duty_volunteers", counts.size()},
+          {"volunteers_with_work", with_work},
+          {"share_with_work", counts.empty() ? 0.0 : with_work / n},
+          {"gini", gini},
+          {"max_assignments", max_assignments},
+          {"unit_assignments", unit_assignments}};
+}
+
+// dispatchd's yiyuan_rpc_redis_round_trips_total and ..._attributed_calls_total per
+// method, from its /metrics page; null when --metrics is not given or unreadable.
+nlohmann::json RoundTripsPerRpc(const std::string& metrics_address) {
+  if (metrics_address.empty()) return nullptr;
+  httplib::Client http("http://" + metrics_address);
+  http.set_read_timeout(10, 0);
+  httplib::Result res = http.Get("/metrics");
+  if (!res || res->status != 200) {
+    std::fprintf(stderr, "sim_driver: cannot read http://%s/metrics\n", metrics_address.c_str());
+    return nullptr;
+  }
+  std::map<std::string, std::pair<int64_t, int64_t>> by_method;  // round trips, calls
+  for (absl::string_view line : absl::StrSplit(res->body, '\n')) {
+    bool trips = absl::StartsWith(line, "yiyuan_rpc_redis_round_trips_total{");
+    bool calls = absl::StartsWith(line, "yiyuan_rpc_redis_round_trips_attributed_calls_total{");
+    if (!trips && !calls) continue;
+    size_t a = line.find("method=\"");
+    size_t b = a == absl::string_view::npos ? a : line.find('"', a + 8);
+    size_t sp = line.rfind(' ');
+    int64_t v = 0;
+    if (b == absl::string_view::npos || sp == absl::string_view::npos ||
+        !absl::SimpleAtoi(line.substr(sp + 1), &v)) {
+      continue;
+    }
+    auto& entry = by_method[std::string(line.substr(a + 8, b - a - 8))];
+    (trips ? entry.first : entry.second) = v;
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [method, rc] : by_method) {
+    out[method] = {{"calls", rc.second},
+                   {"round_trips", rc.first},
+                   {"per_call", rc.second > 0 ? static_cast<double>(rc.first) / rc.second : 0.0}};
+  }
+  return out;
+}
+
 int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::string& out_path) {
+  std::vector<std::string> worked;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, a] : actors_) {
+      if (!a.unit && a.assignments > 0) worked.push_back(id);
+    }
+  }
+  nlohmann::json points = points_.Audit(worked);
+  nlohmann::json round_trips = RoundTripsPerRpc(absl::GetFlag(FLAGS_metrics));
   absl::flat_hash_map<std::string, const v1::HelpRequest*> by_id;
   for (const v1::HelpRequest& r : all) by_id[r.id()] = &r;
   nlohmann::json requests = nlohmann::json::array();
@@ -684,6 +777,8 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
   std::map<std::string, std::vector<int64_t>> to_offer, to_assign;
   double distance_sum = 0;
   int distance_n = 0;
+  double travel_total_m = 0;  // Over every accepted offer.
+  int accepted_offers = 0;
   absl::MutexLock l(&mu_);
   for (size_t i = 0; i < d_.requests.size(); ++i) {
     const SimRequest& q = d_.requests[i];
@@ -726,6 +821,10 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
       distance_sum += t.distance_m;
       ++distance_n;
     }
+    travel_total_m += t.distance_total_m;
+    accepted_offers += t.accepted;
+    j["accepted"] = t.accepted;
+    j["distance_total_m"] = t.distance_total_m;
     auto it = by_id.find(sub.id);
     v1::RequestState state =
         it == by_id.end() ? v1::REQUEST_STATE_UNSPECIFIED : it->second->state();
@@ -771,11 +870,38 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
                            {"cancelled", cancelled},
                            {"stuck", stuck},
                            {"stuck_states", stuck_states},
-                           {"mean_distance_m", distance_n > 0 ? distance_sum / distance_n : 0.0}};
-  nlohmann::json result = {
-      {"seed", seed_},       {"speedup", speedup_},      {"volunteers", d_.volunteers.size()},
-      {"totals", totals},    {"by_urgency", by_urgency}, {"rpc", lat_.ToJson()},
-      {"requests", requests}};
+                           {"mean_distance_m", distance_n > 0 ? distance_sum / distance_n : 0.0},
+                           {"accepted_offers", accepted_offers},
+                           {"total_distance_m", travel_total_m},
+                           {"mean_distance_per_assignment_m",
+                            accepted_offers > 0 ? travel_total_m / accepted_offers : 0.0}};
+  nlohmann::json mobilization = nullptr;
+  if (!mobilization_.mobilization_id().empty()) {
+    auto tr = tracks_.find(mobilization_.request_id());
+    auto st = by_id.find(mobilization_.request_id());
+    mobilization = {
+        {"mobilization_id", mobilization_.mobilization_id()},
+        {"request_id", mobilization_.request_id()},
+        {"volunteers_reached", mobilization_.volunteers_reached()},
+        {"needed", d_.mobilisation.needed},
+        {"accepted", tr == tracks_.end() ? 0 : tr->second.accepted},
+        {"final_state",
+         st == by_id.end() ? std::string("?") : v1::RequestState_Name(st->second->state())}};
+  }
+  nlohmann::json result = {{"seed", seed_},
+                           {"speedup", speedup_},
+                           {"policy", absl::GetFlag(FLAGS_policy)},
+                           {"batch_interval_ms", absl::GetFlag(FLAGS_batch_interval_ms)},
+                           {"volunteers", d_.volunteers.size()},
+                           {"totals", totals},
+                           {"by_urgency", by_urgency},
+                           {"fairness", Fairness()},
+                           {"points", points},
+                           {"mobilization", mobilization},
+                           {"rpc", lat_.ToJson()},
+                           {"redis_round_trips", round_trips},
+                           {"respond_failures", respond_failures_},
+                           {"requests", requests}};
   if (!out_path.empty()) {
     std::ofstream f(out_path);
     f << result.dump(1) << "\n";
@@ -799,28 +925,29 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
     std::printf("  %-48s n %6d err %4d p50 %7d p99 %7d\n", name.c_str(), r["count"].get<int>(),
                 r["errors"].get<int>(), r["p50_us"].get<int>(), r["p99_us"].get<int>());
   }
-  return stuck == 0 && failed == 0 ? 0 : 3;
+  std::printf("fairness: %s\npoints: %s\nmobilisation: %s\n", result["fairness"].dump().c_str(),
+              points.dump().c_str(), mobilization.dump().c_str());
+  return stuck == 0 && failed == 0 && points["invariants_ok"].get<bool>() ? 0 : 3;
 }
 
-int Driver::Run(int register_threads, int workers, int drain_seconds, const std::string& out_path) {
-  {
-    absl::MutexLock l(&mu_);
-    submitted_.resize(d_.requests.size());
-  }
+bool Driver::Start(int register_threads, int workers) {
   absl::Time t0 = absl::Now();
-  if (!RegisterAll(register_threads)) return 1;
+  if (!RegisterAll(register_threads)) return false;
   std::fprintf(stderr, "sim_driver: registration took %.1f s\n",
                absl::ToDoubleSeconds(absl::Now() - t0));
+  // The morning fund covers about half the day's earnings; the afternoon grant the rest.
+  if (absl::Status st = points_.Setup(10 * static_cast<int64_t>(d_.requests.size())); !st.ok()) {
+    std::fprintf(stderr, "sim_driver: points setup: %s\n", st.ToString().c_str());
+    return false;
+  }
   timers_ = std::make_unique<TimerQueue>(workers);
-  std::thread watcher([this] { WatchEvents(); });
+  watcher_ = std::thread([this] { WatchEvents(); });
+  return true;
+}
 
-  t0 = absl::Now();
-  SubmitAll();
-  std::fprintf(stderr, "sim_driver: %zu requests submitted in %.1f s; draining\n",
-               d_.requests.size(), absl::ToDoubleSeconds(absl::Now() - t0));
-
-  // Drain: until nothing is open and no simulated app has work left, or the deadline.
-  absl::Time deadline = absl::Now() + absl::Seconds(drain_seconds);
+void Driver::DrainAndStop(int seconds) {
+  absl::Time t0 = absl::Now();
+  absl::Time deadline = t0 + absl::Seconds(seconds);
   const std::vector<v1::RequestState> open = {v1::SUBMITTED, v1::OFFERED, v1::ASSIGNED,
                                               v1::EN_ROUTE, v1::IN_SERVICE};
   while (absl::Now() < deadline) {
@@ -830,20 +957,253 @@ int Driver::Run(int register_threads, int workers, int drain_seconds, const std:
     if (ok && still_open == 0 && pending == 0) break;
     absl::SleepFor(absl::Seconds(1));
   }
-  std::fprintf(stderr, "sim_driver: drained after %.1f s\n",
-               absl::ToDoubleSeconds(absl::Now() - t0));
+  std::fprintf(stderr, "sim_driver: drained in %.1f s\n", absl::ToDoubleSeconds(absl::Now() - t0));
   timers_->Stop();
   stopping_ = true;
   {
     absl::MutexLock l(&stream_mu_);
     if (stream_ctx_ != nullptr) stream_ctx_->TryCancel();
   }
-  watcher.join();
+  watcher_.join();
+}
+
+int Driver::Run(int register_threads, int workers, int drain_seconds, const std::string& out_path) {
+  {
+    absl::MutexLock l(&mu_);
+    submitted_.resize(d_.requests.size());
+  }
+  if (!Start(register_threads, workers)) return 1;
+  absl::Time t0 = absl::Now();
+  ScheduleOperator(t0);
+  SubmitAll(t0);
+  std::fprintf(stderr, "sim_driver: %zu requests submitted in %.1f s; draining\n",
+               d_.requests.size(), absl::ToDoubleSeconds(absl::Now() - t0));
+  DrainAndStop(drain_seconds);
 
   bool ok = false;
   std::vector<v1::HelpRequest> all = ListAll({}, &ok);
   if (!ok) return 1;
   return WriteResult(all, out_path);
+}
+
+void Driver::SubmitOne(v1::IntakeService::Stub& stub, int64_t n, LoadPhase& phase,
+                       absl::Mutex& mu) {
+  const SimRequest& q = d_.requests[static_cast<size_t>(n) % d_.requests.size()];
+  RequestContent c = q.content;
+  c.window_start_ms = 0;
+  c.window_end_ms = 0;
+  // A new resident each time, so nothing is folded into an open request of the same phone.
+  c.resident.phone = absl::StrFormat("139%08d", n % 100000000);
+  v1::SubmitRequestRequest req;
+  req.set_request_id(absl::StrFormat("load-%08d", n));
+  req.set_district(d_.options.district);
+  *req.mutable_request() = ToProto(c);
+  v1::SubmitRequestResponse resp;
+  absl::Time t0 = absl::Now();
+  grpc::Status st = stub.SubmitRequest(Ctx(token_).get(), req, &resp);
+  absl::Duration took = absl::Now() - t0;
+  lat_.Add("IntakeService.SubmitRequest", took, st.error_code());
+  absl::MutexLock l(&mu);
+  phase.submit_us.push_back(absl::ToInt64Microseconds(took));
+  if (!st.ok()) {
+    if (phase.errors++ < 3) {
+      std::fprintf(stderr, "sim_driver: submit %s: %s\n", req.request_id().c_str(),
+                   bench::DescribeError(st).c_str());
+    }
+    return;
+  }
+  phase.submits.push_back({resp.request().id(), c.urgency, resp.request().create_time_ms()});
+}
+
+Driver::LoadPhase Driver::PacedPhase(int rate, int seconds, int threads, int64_t& next_n) {
+  LoadPhase phase;
+  phase.offered_rate = rate;
+  phase.clients = threads;
+  const int64_t total = static_cast<int64_t>(rate) * seconds;
+  const int64_t base = next_n;
+  next_n += total;
+  std::atomic<int64_t> slot{0};
+  absl::Mutex mu;
+  const absl::Time start = absl::Now() + absl::Milliseconds(50);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      auto stub = v1::IntakeService::NewStub(Chan(static_cast<size_t>(t)));
+      // Open loop: slot i leaves at start + i / rate, however late the previous ones are.
+      for (int64_t i = slot++; i < total; i = slot++) {
+        absl::SleepFor(start + absl::Seconds(static_cast<double>(i) / rate) - absl::Now());
+        SubmitOne(*stub, base + i, phase, mu);
+      }
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  phase.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  return phase;
+}
+
+Driver::LoadPhase Driver::CeilingPhase(int clients, int seconds, int64_t& next_n) {
+  LoadPhase phase;
+  phase.clients = clients;
+  std::atomic<int64_t> counter{next_n};
+  absl::Mutex mu;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::Seconds(seconds);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < clients; ++t) {
+    pool.emplace_back([&, t] {
+      auto stub = v1::IntakeService::NewStub(Chan(static_cast<size_t>(t)));
+      while (absl::Now() < end) SubmitOne(*stub, counter++, phase, mu);
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  phase.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  next_n = counter.load();
+  return phase;
+}
+
+nlohmann::json Driver::PhaseJson(const LoadPhase& p) {
+  std::vector<int64_t> us = p.submit_us;
+  std::sort(us.begin(), us.end());
+  auto ms = [](int64_t v) { return static_cast<double>(v) / 1000; };
+  nlohmann::json j = {
+      {"offered_rate", p.offered_rate},
+      {"clients", p.clients},
+      {"seconds", p.seconds},
+      {"submitted", p.submits.size()},
+      {"achieved_rate", p.seconds > 0 ? static_cast<double>(p.submits.size()) / p.seconds : 0.0},
+      {"submit_errors", p.errors},
+      {"submit_p50_ms", ms(Pct(us, 0.5))},
+      {"submit_p99_ms", ms(Pct(us, 0.99))},
+      {"submit_max_ms", ms(us.empty() ? 0 : us.back())},
+      {"submit_hist", Histogram(us)}};
+  // Submit → first offer, real ms on the server's clock, by urgency (never offered: left
+  // out and counted).
+  for (Urgency u : {Urgency::kCrisis, Urgency::kUrgent, Urgency::kRoutine}) {
+    std::vector<int64_t> to_offer;
+    int n = 0, never = 0;
+    for (const LoadSubmit& sub : p.submits) {
+      if (sub.urgency != u) continue;
+      ++n;
+      auto it = tracks_.find(sub.id);
+      if (it == tracks_.end() || it->second.first_offer_ms == 0) {
+        ++never;
+        continue;
+      }
+      to_offer.push_back(it->second.first_offer_ms - sub.create_ms);
+    }
+    std::sort(to_offer.begin(), to_offer.end());
+    std::string name = absl::AsciiStrToLower(Name(u));
+    j[name + "_n"] = n;
+    j[name + "_never_offered"] = never;
+    j[name + "_first_offer_p50_ms"] = Pct(to_offer, 0.5);
+    j[name + "_first_offer_p99_ms"] = Pct(to_offer, 0.99);
+  }
+  return j;
+}
+
+void Driver::CancelAll(const LoadPhase& phase) {
+  std::atomic<size_t> next{0};
+  std::atomic<int> cancelled{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 8; ++t) {
+    pool.emplace_back([&, t] {
+      auto stub = v1::IntakeService::NewStub(Chan(static_cast<size_t>(t)));
+      for (size_t i = next++; i < phase.submits.size(); i = next++) {
+        v1::CancelRequestRequest req;
+        req.set_id(phase.submits[i].id);
+        req.set_reason("load test: the ceiling phase's flood is withdrawn");
+        v1::HelpRequest out;
+        absl::Time t0 = absl::Now();
+        grpc::Status s = stub->CancelRequest(Ctx(token_).get(), req, &out);
+        // FAILED_PRECONDITION: it had already ended (served or escalated).
+        lat_.Add("IntakeService.CancelRequest", absl::Now() - t0, s.error_code());
+        if (s.ok()) ++cancelled;
+      }
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  std::fprintf(stderr, "sim_driver: %d of the ceiling phase's %zu requests cancelled\n",
+               cancelled.load(), phase.submits.size());
+}
+
+int Driver::RunLoad(const std::vector<int>& rates, int register_threads, int workers,
+                    int drain_seconds, const std::string& out_path) {
+  if (!Start(register_threads, workers)) return 1;
+  const int seconds = absl::GetFlag(FLAGS_load_seconds);
+  const int interval_ms = absl::GetFlag(FLAGS_batch_interval_ms);
+  std::vector<LoadPhase> phases;
+  int64_t next_n = 0;
+  for (int rate : rates) {
+    phases.push_back(PacedPhase(rate, seconds, absl::GetFlag(FLAGS_submit_threads), next_n));
+    const LoadPhase& p = phases.back();
+    std::fprintf(stderr, "sim_driver: %d/s offered: %zu submitted in %.1f s, %d errors\n", rate,
+                 p.submits.size(), p.seconds, p.errors);
+    // Let the phase's last batch cycle run before the next phase starts.
+    absl::SleepFor(absl::Milliseconds(interval_ms + 1000));
+  }
+  std::optional<LoadPhase> ceiling;
+  if (absl::GetFlag(FLAGS_ceiling_clients) > 0) {
+    ceiling = CeilingPhase(absl::GetFlag(FLAGS_ceiling_clients),
+                           absl::GetFlag(FLAGS_ceiling_seconds), next_n);
+    std::fprintf(stderr, "sim_driver: ceiling: %zu submitted by %d clients in %.1f s\n",
+                 ceiling->submits.size(), ceiling->clients, ceiling->seconds);
+    CancelAll(*ceiling);
+  }
+  DrainAndStop(drain_seconds);
+
+  bool ok = false;
+  std::vector<v1::HelpRequest> all = ListAll({}, &ok);
+  if (!ok) return 1;
+  std::map<std::string, int> final_states;
+  int stuck = 0;
+  for (const v1::HelpRequest& r : all) {
+    ++final_states[v1::RequestState_Name(r.state())];
+    if (!Served(r.state()) && r.state() != v1::ESCALATED && r.state() != v1::CANCELLED) ++stuck;
+  }
+  nlohmann::json out = {{"mode", "load"},
+                        {"seed", seed_},
+                        {"speedup", speedup_},
+                        {"policy", absl::GetFlag(FLAGS_policy)},
+                        {"batch_interval_ms", interval_ms},
+                        {"volunteers", d_.volunteers.size()},
+                        {"requests", all.size()},
+                        {"final_states", final_states},
+                        {"stuck", stuck}};
+  {
+    absl::MutexLock l(&mu_);
+    nlohmann::json js = nlohmann::json::array();
+    for (const LoadPhase& p : phases) js.push_back(PhaseJson(p));
+    out["phases"] = js;
+    if (ceiling.has_value()) out["ceiling"] = PhaseJson(*ceiling);
+    out["respond_failures"] = respond_failures_;
+  }
+  out["rpc"] = lat_.ToJson();
+  out["redis_round_trips"] = RoundTripsPerRpc(absl::GetFlag(FLAGS_metrics));
+  if (!out_path.empty()) {
+    std::ofstream f(out_path);
+    f << out.dump(1) << "\n";
+    if (!f) {
+      std::fprintf(stderr, "sim_driver: cannot write %s\n", out_path.c_str());
+      return 1;
+    }
+  }
+  for (const nlohmann::json& p : out["phases"]) {
+    std::printf(
+        "%4d/s offered: %7.1f/s achieved, submit p50 %.2f ms p99 %.2f ms; first offer p99: "
+        "CRISIS %d ms, URGENT %d ms, ROUTINE %d ms\n",
+        p["offered_rate"].get<int>(), p["achieved_rate"].get<double>(),
+        p["submit_p50_ms"].get<double>(), p["submit_p99_ms"].get<double>(),
+        p["crisis_first_offer_p99_ms"].get<int>(), p["urgent_first_offer_p99_ms"].get<int>(),
+        p["routine_first_offer_p99_ms"].get<int>());
+  }
+  if (out.contains("ceiling")) {
+    const nlohmann::json& c = out["ceiling"];
+    std::printf("ceiling (%d clients, closed loop): %.1f/s, submit p50 %.2f ms p99 %.2f ms\n",
+                c["clients"].get<int>(), c["achieved_rate"].get<double>(),
+                c["submit_p50_ms"].get<double>(), c["submit_p99_ms"].get<double>());
+  }
+  std::printf("requests %zu, stuck %d\n", all.size(), stuck);
+  return stuck == 0 ? 0 : 3;
 }
 
 }  // namespace
@@ -882,6 +1242,23 @@ int main(int argc, char** argv) {
                district->requests.size(), speedup);
   yiyuan::sim::Driver driver(*district, yiyuan::bench::MakeChannels(absl::GetFlag(FLAGS_server), 4),
                              *token, seed, speedup);
+  const std::string load_rates = absl::GetFlag(FLAGS_load_rates);
+  if (!load_rates.empty()) {
+    std::vector<int> rates;
+    for (absl::string_view r : absl::StrSplit(load_rates, ',', absl::SkipEmpty())) {
+      int v = 0;
+      if (!absl::SimpleAtoi(r, &v) || v <= 0 || v > 100000) {
+        std::fprintf(stderr, "sim_driver: --load_rates: \"%s\" is not a rate per second\n",
+                     std::string(r).c_str());
+        return 2;
+      }
+      rates.push_back(v);
+    }
+    // The apps answer every offer with a few calls each: give them threads to match.
+    return driver.RunLoad(rates, absl::GetFlag(FLAGS_register_threads),
+                          std::max(32, absl::GetFlag(FLAGS_workers)),
+                          absl::GetFlag(FLAGS_drain_seconds), absl::GetFlag(FLAGS_out));
+  }
   return driver.Run(absl::GetFlag(FLAGS_register_threads), absl::GetFlag(FLAGS_workers),
                     absl::GetFlag(FLAGS_drain_seconds), absl::GetFlag(FLAGS_out));
 }
