@@ -7,11 +7,11 @@
 #
 #   bench/sim/run_sim.sh BUILD_DIR [--quick] [--seed N] [--speedup N] [--out FILE]
 #                        [--policy optimal|greedy] [--batch-interval-ms N]
-#                        [--load RATES] [--load-seconds N] [--ceiling-clients N]
+#                        [--load RATES] [--load-seconds N] [--ceiling-clients N] [--ceiling-seconds N]
 #                        [--drain-seconds N] [-- MORE_DISPATCHD_FLAGS...]
 set -euo pipefail
 
-usage="usage: $0 BUILD_DIR [--quick] [--seed N] [--speedup N] [--out FILE] [--policy optimal|greedy] [--batch-interval-ms N] [--load RATES] [--load-seconds N] [--ceiling-clients N] [--drain-seconds N] [-- DISPATCHD_FLAGS...]"
+usage="usage: $0 BUILD_DIR [--quick] [--seed N] [--speedup N] [--out FILE] [--policy optimal|greedy] [--batch-interval-ms N] [--load RATES] [--load-seconds N] [--ceiling-clients N] [--ceiling-seconds N] [--drain-seconds N] [-- DISPATCHD_FLAGS...]"
 [[ $# -ge 1 ]] || { echo "$usage" >&2; exit 2; }
 build_dir=$(cd "$1" && pwd)
 shift
@@ -28,6 +28,7 @@ while [[ $# -gt 0 ]]; do
     --load) driver_flags+=(--load_rates="$2"); shift 2 ;;
     --load-seconds) driver_flags+=(--load_seconds="$2"); shift 2 ;;
     --ceiling-clients) driver_flags+=(--ceiling_clients="$2"); shift 2 ;;
+    --ceiling-seconds) driver_flags+=(--ceiling_seconds="$2"); shift 2 ;;
     --drain-seconds) driver_flags+=(--drain_seconds="$2"); shift 2 ;;
     --policy) policy=$2; shift 2 ;;
     --batch-interval-ms) interval=$2; shift 2 ;;
