@@ -360,6 +360,14 @@ absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> RedisClient::RunOnceEach
   return values;
 }
 
+namespace {
+
+bool IsNoScript(const absl::Status& s) {
+  return absl::IsNotFound(s) && s.message() == "NOSCRIPT";
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> RedisClient::EvalMany(
     const LuaScript& script, const std::vector<ScriptCall>& calls, absl::Time deadline) {
   std::vector<std::vector<std::string>> commands;
@@ -377,23 +385,29 @@ absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> RedisClient::EvalMany(
   if (commands.empty()) return std::vector<absl::StatusOr<RedisValue>>{};
   absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> r = RunOnceEach(commands, deadline);
   if (!r.ok()) return r.status();
-  // Redis did not have the script: the first EVAL caches it (and runs that call), the
-  // rest go again by EVALSHA.
+  // Redis did not have the script: one more write sends EVAL for the first of those calls
+  // (it caches the script) and EVALSHA for the rest, which Redis runs after it.
   std::vector<size_t> missing;
   for (size_t i = 0; i < r->size(); ++i) {
-    const absl::StatusOr<RedisValue>& v = (*r)[i];
-    if (!v.ok() && absl::IsNotFound(v.status()) && v.status().message() == "NOSCRIPT") {
-      missing.push_back(i);
-    }
+    if (IsNoScript((*r)[i].status())) missing.push_back(i);
   }
   if (missing.empty()) return r;
-  (*r)[missing[0]] = Eval(script, calls[missing[0]].keys, calls[missing[0]].args, deadline);
   std::vector<std::vector<std::string>> again;
-  for (size_t k = 1; k < missing.size(); ++k) again.push_back(commands[missing[k]]);
-  if (again.empty()) return r;
+  for (size_t i : missing) again.push_back(commands[i]);
+  again[0][0] = "EVAL";
+  again[0][1] = script.body();
   absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> rest = RunOnceEach(again, deadline);
-  if (!rest.ok()) return rest.status();
-  for (size_t k = 1; k < missing.size(); ++k) (*r)[missing[k]] = std::move((*rest)[k - 1]);
+  for (size_t k = 0; k < missing.size(); ++k) {
+    absl::StatusOr<RedisValue>& slot = (*r)[missing[k]];
+    if (!rest.ok()) {
+      slot = rest.status();  // The calls that did run keep their own answers.
+    } else if (IsNoScript((*rest)[k].status())) {
+      // Flushed again in between: retryable, and not to be read as "not found".
+      slot = absl::UnavailableError("redis: the script cache was flushed; retry");
+    } else {
+      slot = std::move((*rest)[k]);
+    }
+  }
   return r;
 }
 

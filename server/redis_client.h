@@ -121,8 +121,10 @@ class RedisClient {
 
   // Runs `script` once per element of `calls` (its keys and args), all EVALSHAs in one
   // write (one round trip; a script Redis does not have yet costs one more). The outer
-  // status fails only when the exchange itself failed; each call has its own status,
-  // mapped as for Eval.
+  // status fails only when the first exchange failed; each call has its own status,
+  // mapped as for Eval. Each call is atomic, the batch is not: when an exchange fails
+  // partway, some calls may have run although their status is the failure (callers
+  // rely on their scripts' own guards, e.g. expected rounds, to make a retry safe).
   struct ScriptCall {
     std::vector<std::string> keys;
     std::vector<std::string> args;
