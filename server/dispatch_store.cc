@@ -486,26 +486,39 @@ absl::StatusOr<CandidateHistory> DispatchStore::History(
 absl::StatusOr<std::vector<CandidateHistory>> DispatchStore::Histories(
     absl::string_view district, const std::vector<HistoryAsk>& asks, absl::Time deadline) {
   std::vector<CandidateHistory> out(asks.size());
+  // A batch cycle's requests share many candidates and some residents: each volunteer's
+  // counters and each resident's served set are read once; pairings are per pair.
   std::vector<std::vector<std::string>> commands;
-  for (const HistoryAsk& ask : asks) {
+  absl::flat_hash_map<std::string, size_t> stats_at, served_at;  // Reply index.
+  std::vector<std::vector<size_t>> paired_at(asks.size());
+  for (size_t a = 0; a < asks.size(); ++a) {
+    const HistoryAsk& ask = asks[a];
+    if (!ask.phone_hash.empty() && served_at.try_emplace(ask.phone_hash, commands.size()).second) {
+      commands.push_back({"SMEMBERS", keys::Served(district, ask.phone_hash)});
+    }
     for (const std::string& id : ask.volunteer_ids) {
-      commands.push_back({"HMGET", keys::Volunteer(district, id), "n_offers", "n_accepted",
-                          "n_answered", "n_ended", "n_completed", "n_no_show", "recent_load",
-                          "active_n", "last_offer_ms"});
+      if (stats_at.try_emplace(id, commands.size()).second) {
+        commands.push_back({"HMGET", keys::Volunteer(district, id), "n_offers", "n_accepted",
+                            "n_answered", "n_ended", "n_completed", "n_no_show", "recent_load",
+                            "active_n", "last_offer_ms"});
+      }
       if (!ask.phone_hash.empty()) {
+        paired_at[a].push_back(commands.size());
         commands.push_back({"EXISTS", keys::PairingKey(district, id, ask.phone_hash)});
-        commands.push_back({"SISMEMBER", keys::Served(district, ask.phone_hash), id});
       }
     }
   }
   if (commands.empty()) return out;
   absl::StatusOr<std::vector<RedisValue>> replies = redis_->Pipeline(commands, deadline);
   if (!replies.ok()) return replies.status();
-  size_t i = 0;
   for (size_t a = 0; a < asks.size(); ++a) {
     CandidateHistory& h = out[a];
-    for (const std::string& id : asks[a].volunteer_ids) {
-      const auto& f = (*replies)[i++].elements;
+    const HistoryAsk& ask = asks[a];
+    absl::flat_hash_set<std::string> served;
+    if (!ask.phone_hash.empty()) served = SetOf((*replies)[served_at[ask.phone_hash]]);
+    for (size_t k = 0; k < ask.volunteer_ids.size(); ++k) {
+      const std::string& id = ask.volunteer_ids[k];
+      const auto& f = (*replies)[stats_at[id]].elements;
       if (f.size() == 9) {
         VolunteerStats s;
         s.offers = static_cast<int>(Int(f[0]));
@@ -519,9 +532,9 @@ absl::StatusOr<std::vector<CandidateHistory>> DispatchStore::Histories(
         s.last_offer_time_ms = Int(f[8]);
         h.stats.emplace(id, s);
       }
-      if (!asks[a].phone_hash.empty()) {
-        if (Int((*replies)[i++]) == 1) h.paired.insert(id);
-        if (Int((*replies)[i++]) == 1) h.served_before.insert(id);
+      if (!ask.phone_hash.empty()) {
+        if (Int((*replies)[paired_at[a][k]]) == 1) h.paired.insert(id);
+        if (served.contains(id)) h.served_before.insert(id);
       }
     }
   }

@@ -186,6 +186,10 @@ void Dispatcher::Lead() {
     for (const auto& [district, at] : next_batch_) {
       wait = std::min(wait, std::max(absl::Milliseconds(1), at - absl::Now()));
     }
+    // An open cycle goes on at once.
+    for (const auto& [district, open] : cycle_open_) {
+      if (open) wait = absl::Milliseconds(1);
+    }
     {
       absl::MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return;
@@ -212,21 +216,28 @@ void Dispatcher::Lead() {
       absl::Time deadline = absl::Now() + absl::Seconds(5);
       if (!next_batch_.contains(district)) next_batch_[district] = NextBatchAfter(absl::Now());
       std::vector<DispatchSnapshot>& pool = pools_[district];
-      // Due requests are taken `due_batch` at a time until none is left (at a cycle
-      // boundary a whole interval's ROUTINE requests fall due at once; taking only one
-      // slice per tick would push most of them to the next cycle), the pool is full, or
-      // a tick's worth of time is spent.
+      // A cycle opens at its boundary and stays open until the due set is drained: a
+      // whole interval's ROUTINE requests fall due at once, and those beyond one pool's
+      // worth (or one tick's work) go in further batches on the next ticks, not at the
+      // next boundary.
+      if (absl::Now() >= next_batch_[district]) {
+        cycle_open_[district] = true;
+        next_batch_[district] = NextBatchAfter(absl::Now());
+      }
+      // Due requests are taken `due_batch` at a time until none is left, the pool is full,
+      // or a tick's worth of time is spent.
       const absl::Time pass_limit = absl::Now() + options_.tick;
-      bool more = true;
+      bool more = true, due_left = false;
       while (more && token > 0) {
         absl::StatusOr<std::vector<std::string>> due = store_->DueRequests(
             district, absl::ToUnixMillis(clock_->Now()), options_.due_batch, deadline);
         if (!due.ok()) {
           errors_.fetch_add(1, std::memory_order_relaxed);
+          due_left = true;
           break;
         }
-        more = static_cast<int>(due->size()) >= options_.due_batch &&
-               static_cast<int>(pool.size()) < options_.batch_pool_limit &&
+        due_left = static_cast<int>(due->size()) >= options_.due_batch;
+        more = due_left && static_cast<int>(pool.size()) < options_.batch_pool_limit &&
                absl::Now() < pass_limit;
         TakeDue(district, *due, pool, token, deadline);
       }
@@ -234,15 +245,13 @@ void Dispatcher::Lead() {
         pool.clear();
         continue;
       }
-      if (!pool.empty() && (absl::Now() >= next_batch_[district] ||
-                            static_cast<int>(pool.size()) >= options_.batch_pool_limit)) {
-        next_batch_[district] = NextBatchAfter(absl::Now());
+      if (!pool.empty() &&
+          (cycle_open_[district] || static_cast<int>(pool.size()) >= options_.batch_pool_limit)) {
         absl::Status st = RunBatch(std::move(pool), token, absl::Now() + absl::Seconds(10));
         pool.clear();
         if (!st.ok() && !absl::IsAborted(st)) errors_.fetch_add(1, std::memory_order_relaxed);
-      } else if (pool.empty() && absl::Now() >= next_batch_[district]) {
-        next_batch_[district] = NextBatchAfter(absl::Now());
       }
+      if (!due_left) cycle_open_[district] = false;
     }
   }
 }

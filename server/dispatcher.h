@@ -204,6 +204,7 @@ class Dispatcher {
   // Pooled ROUTINE requests and the next cycle's time, by district: leader thread only.
   absl::flat_hash_map<std::string, std::vector<DispatchSnapshot>> pools_;
   absl::flat_hash_map<std::string, absl::Time> next_batch_;
+  absl::flat_hash_map<std::string, bool> cycle_open_;  // From a boundary until drained.
 
   std::atomic<int64_t> rounds_{0}, offers_{0}, escalations_{0}, aborted_{0}, errors_{0},
       leader_of_{0}, queue_dropped_{0}, batch_cycles_{0}, batch_offered_{0}, batch_unassigned_{0},

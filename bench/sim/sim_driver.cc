@@ -1256,7 +1256,7 @@ int main(int argc, char** argv) {
     }
     // The apps answer every offer with a few calls each: give them threads to match.
     return driver.RunLoad(rates, absl::GetFlag(FLAGS_register_threads),
-                          std::max(32, absl::GetFlag(FLAGS_workers)),
+                          std::max(16, absl::GetFlag(FLAGS_workers)),
                           absl::GetFlag(FLAGS_drain_seconds), absl::GetFlag(FLAGS_out));
   }
   return driver.Run(absl::GetFlag(FLAGS_register_threads), absl::GetFlag(FLAGS_workers),
