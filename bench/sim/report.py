@@ -245,6 +245,13 @@ def fmt_pct(fraction, decimals=1):
     return DASH if fraction is None else f"{100 * fraction:.{decimals}f}%"
 
 
+def less_or_more(saving, what="travel"):
+    """ "12.3% less travel" for a saving, "0.1% more travel" for a loss."""
+    if saving is None:
+        return f"{DASH} less {what}"
+    return f"{fmt_pct(abs(saving))} {'less' if saving >= 0 else 'more'} {what}"
+
+
 def ratio(a, b):
     """b ÷ a, as "1.23×"."""
     if not is_num(a) or not is_num(b) or a == 0:
@@ -519,12 +526,12 @@ def targets(opt, greedy, load):
         bullet(name, NOT_MEASURED, basis)
     elif basis == "total":
         bullet(name, verdict(saving >= TARGET_TRAVEL_SAVING),
-               f"{fmt_pct(saving)} less travel than greedy "
+               f"{less_or_more(saving)} than greedy "
                f"({fmt(opt.total_distance_m / 1000, 1)} km over {opt.assigned} assignments "
                f"against {fmt(greedy.total_distance_m / 1000, 1)} km over {greedy.assigned})")
     else:
         bullet(name, verdict(saving >= TARGET_TRAVEL_SAVING),
-               f"{fmt_pct(saving)} less travel per assignment than greedy "
+               f"{less_or_more(saving)} per assignment than greedy "
                f"({fmt(opt.mean_distance_m, 1)} m against {fmt(greedy.mean_distance_m, 1)} m; "
                f"totals not compared: {opt.assigned} against {greedy.assigned} assignments)")
 
@@ -569,8 +576,8 @@ def section(title, header, opt, greedy, load, images):
         mean_saving = (1 - opt.mean_distance_m / greedy.mean_distance_m
                        if opt.mean_distance_m is not None and greedy.mean_distance_m else None)
         what = "in total" if basis == "total" else "per assignment (totals not compared)"
-        out += ["", f"Travel: **{fmt_pct(saving)} less travel than greedy** {what}; "
-                f"per assignment {fmt_pct(mean_saving)} less."]
+        out += ["", f"Travel: **{less_or_more(saving)} than greedy** {what}; "
+                f"per assignment {less_or_more(mean_saving)}."]
     if opt.rpc:
         out += ["", "### Per-RPC latency (optimal day, as the driver timed each call)", ""]
         out += ["Redis round trips per call are dispatchd's own count for the method "
