@@ -274,6 +274,7 @@ class Driver {
     std::string id;
     int64_t create_ms = 0;  // Server's create_time_ms.
     int64_t lag_ms = 0;     // How late the submit left against its schedule.
+    int64_t submit_us = 0;  // How long SubmitRequest took, as the driver saw it.
     std::string error;
   };
   std::vector<Submitted> submitted_ ABSL_GUARDED_BY(mu_);
@@ -654,6 +655,7 @@ void Driver::SubmitAll(absl::Time start) {
     absl::MutexLock l(&mu_);
     Submitted& sub = submitted_[i];
     sub.lag_ms = absl::ToInt64Milliseconds(t0 - due);
+    sub.submit_us = absl::ToInt64Microseconds(absl::Now() - t0);
     if (s.ok()) {
       sub.id = resp.request().id();
       sub.create_ms = resp.request().create_time_ms();
@@ -792,7 +794,8 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
                         {"headcount", q.content.headcount},
                         {"surge", q.surge},
                         {"submit_sim_ms", q.time_ms},
-                        {"submit_lag_ms", sub.lag_ms}};
+                        {"submit_lag_ms", sub.lag_ms},
+                        {"submit_us", sub.submit_us}};
     if (sub.id.empty()) {
       ++failed;
       j["final_state"] = "NOT_SUBMITTED";
