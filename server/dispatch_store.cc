@@ -155,6 +155,36 @@ absl::StatusOr<MadeOffers> MadeOffersOf(const absl::StatusOr<RedisValue>& reply)
 
 }  // namespace
 
+namespace {
+
+// Runs `script` once for each of `n` items, in one round trip: `make(i)` builds item i's
+// call (an item whose call cannot be built gets that error and is not sent) and `parse`
+// reads its reply.
+template <typename T, typename Make, typename Parse>
+absl::StatusOr<std::vector<absl::StatusOr<T>>> EvalEach(RedisClient* redis, const LuaScript& script,
+                                                        size_t n, Make make, Parse parse,
+                                                        absl::Time deadline) {
+  std::vector<absl::StatusOr<T>> out(n, absl::InternalError("not sent"));
+  std::vector<RedisClient::ScriptCall> calls;
+  std::vector<size_t> sent;
+  for (size_t i = 0; i < n; ++i) {
+    absl::StatusOr<RedisClient::ScriptCall> c = make(i);
+    if (!c.ok()) {
+      out[i] = c.status();
+      continue;
+    }
+    calls.push_back(*std::move(c));
+    sent.push_back(i);
+  }
+  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> replies =
+      redis->EvalMany(script, calls, deadline);
+  if (!replies.ok()) return replies.status();
+  for (size_t k = 0; k < sent.size(); ++k) out[sent[k]] = parse((*replies)[k]);
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<RedisClient::ScriptCall> DispatchStore::MakeOffersCall(const OfferBatch& b,
                                                                       int64_t fence) const {
   absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", b.request_id);
@@ -187,23 +217,9 @@ absl::StatusOr<MadeOffers> DispatchStore::MakeOffers(
 
 absl::StatusOr<std::vector<absl::StatusOr<MadeOffers>>> DispatchStore::MakeOffersMany(
     const std::vector<OfferBatch>& batches, int64_t fence, absl::Time deadline) {
-  std::vector<absl::StatusOr<MadeOffers>> out(batches.size(), absl::InternalError("not sent"));
-  std::vector<RedisClient::ScriptCall> calls;
-  std::vector<size_t> sent;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    absl::StatusOr<RedisClient::ScriptCall> c = MakeOffersCall(batches[i], fence);
-    if (!c.ok()) {
-      out[i] = c.status();
-      continue;
-    }
-    calls.push_back(*std::move(c));
-    sent.push_back(i);
-  }
-  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> replies =
-      redis_->EvalMany(make_offers_, calls, deadline);
-  if (!replies.ok()) return replies.status();
-  for (size_t k = 0; k < sent.size(); ++k) out[sent[k]] = MadeOffersOf((*replies)[k]);
-  return out;
+  return EvalEach<MadeOffers>(
+      redis_, make_offers_, batches.size(),
+      [&](size_t i) { return MakeOffersCall(batches[i], fence); }, MadeOffersOf, deadline);
 }
 
 namespace {
@@ -230,40 +246,29 @@ absl::StatusOr<DispatchSnapshot> SnapshotOfAdvance(const absl::StatusOr<RedisVal
 
 }  // namespace
 
-absl::StatusOr<DispatchSnapshot> DispatchStore::Advance(absl::string_view request_id, int64_t fence,
-                                                        absl::Time deadline) {
+absl::StatusOr<RedisClient::ScriptCall> DispatchStore::AdvanceCall(absl::string_view request_id,
+                                                                   int64_t fence) const {
   absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_id);
   if (!district.ok()) return district.status();
-  std::vector<std::string> args = Args(*district, fence);
-  args.push_back(std::string(request_id));
-  return SnapshotOfAdvance(
-      redis_->Eval(advance_, {keys::Request(*district, request_id)}, args, deadline));
+  RedisClient::ScriptCall c;
+  c.keys = {keys::Request(*district, request_id)};
+  c.args = Args(*district, fence);
+  c.args.push_back(std::string(request_id));
+  return c;
+}
+
+absl::StatusOr<DispatchSnapshot> DispatchStore::Advance(absl::string_view request_id, int64_t fence,
+                                                        absl::Time deadline) {
+  absl::StatusOr<RedisClient::ScriptCall> c = AdvanceCall(request_id, fence);
+  if (!c.ok()) return c.status();
+  return SnapshotOfAdvance(redis_->Eval(advance_, c->keys, c->args, deadline));
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<DispatchSnapshot>>> DispatchStore::AdvanceMany(
     const std::vector<std::string>& request_ids, int64_t fence, absl::Time deadline) {
-  std::vector<absl::StatusOr<DispatchSnapshot>> out(request_ids.size(),
-                                                    absl::InternalError("not sent"));
-  std::vector<RedisClient::ScriptCall> calls;
-  std::vector<size_t> sent;  // Index into request_ids of each call.
-  for (size_t i = 0; i < request_ids.size(); ++i) {
-    absl::StatusOr<std::string> district = DistrictOfRequestId("request_id", request_ids[i]);
-    if (!district.ok()) {
-      out[i] = district.status();
-      continue;
-    }
-    RedisClient::ScriptCall c;
-    c.keys = {keys::Request(*district, request_ids[i])};
-    c.args = Args(*district, fence);
-    c.args.push_back(request_ids[i]);
-    calls.push_back(std::move(c));
-    sent.push_back(i);
-  }
-  absl::StatusOr<std::vector<absl::StatusOr<RedisValue>>> replies =
-      redis_->EvalMany(advance_, calls, deadline);
-  if (!replies.ok()) return replies.status();
-  for (size_t k = 0; k < sent.size(); ++k) out[sent[k]] = SnapshotOfAdvance((*replies)[k]);
-  return out;
+  return EvalEach<DispatchSnapshot>(
+      redis_, advance_, request_ids.size(),
+      [&](size_t i) { return AdvanceCall(request_ids[i], fence); }, SnapshotOfAdvance, deadline);
 }
 
 absl::StatusOr<DispatchSnapshot> DispatchStore::Load(absl::string_view request_id,

@@ -258,6 +258,8 @@ class DispatchStore {
  private:
   std::vector<std::string> Args(absl::string_view district, int64_t fence) const;
   absl::StatusOr<RedisClient::ScriptCall> MakeOffersCall(const OfferBatch& b, int64_t fence) const;
+  absl::StatusOr<RedisClient::ScriptCall> AdvanceCall(absl::string_view request_id,
+                                                      int64_t fence) const;
 
   RedisClient* const redis_;
   const DispatchStoreOptions options_;

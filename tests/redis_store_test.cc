@@ -1,8 +1,8 @@
 // RedisClient, RequestStore and DispatchStore against a real redis-server.
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
 #include "engine/field_violations.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "server/dispatch_store.h"
 #include "server/redis_client.h"
 #include "server/redis_fields.h"
@@ -93,7 +93,8 @@ TEST(RedisClientTest, MapsScriptErrorsToStatusCodes) {
   absl::Status s = StatusFromRedisError("INVALID_ARGUMENT request_id: reused");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "request_id: reused");
-  absl::Status why = StatusFromRedisError("FAILED_PRECONDITION {OUT_OF_STOCK} out of stock: 0 left");
+  absl::Status why =
+      StatusFromRedisError("FAILED_PRECONDITION {OUT_OF_STOCK} out of stock: 0 left");
   EXPECT_EQ(why.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(why.message(), "out of stock: 0 left");
   EXPECT_EQ(ReasonOf(why), "OUT_OF_STOCK");
@@ -237,7 +238,8 @@ TEST(RequestStoreTest, SubmitCancelAndOneRoundTripEach) {
   // The first call of a script after a Redis start loads it (NOSCRIPT, then EVAL).
   ASSERT_TRUE(store.Submit("warmup", "store-0000", Content("13800000009"), Soon()).ok());
   int64_t before = client.stats().round_trips;
-  absl::StatusOr<SubmitResult> r = store.Submit("wuxing", "store-0001", Content("13800000003"), Soon());
+  absl::StatusOr<SubmitResult> r =
+      store.Submit("wuxing", "store-0001", Content("13800000003"), Soon());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(client.stats().round_trips - before, 1);
   EXPECT_EQ(r->outcome, SubmitOutcome::kCreated);
@@ -345,15 +347,25 @@ void ExpectSameSnapshot(const DispatchSnapshot& many, const DispatchSnapshot& on
   EXPECT_EQ(many.tried, one.tried);
 }
 
-TEST(DispatchStoreTest, AdvanceManyIsAdvanceOfEachRequest) {
+// The stores of one district over one real Redis, and `n` volunteers on duty.
+class DispatchStoreTest : public ::testing::Test {
+ protected:
+  std::vector<std::string> OnDuty(int n) {
+    std::vector<std::string> ids;
+    for (int i = 1; i <= n; ++i) ids.push_back(OnDutyVolunteer(volunteers, i));
+    return ids;
+  }
+
   RedisServer redis;
-  RedisClient client(Options(redis));
-  RequestStore requests(&client);
-  VolunteerStore volunteers(&client);
-  DispatchStore store(&client);
-  std::string v1 = OnDutyVolunteer(volunteers, 1);
-  std::string v2 = OnDutyVolunteer(volunteers, 2);
-  std::string v3 = OnDutyVolunteer(volunteers, 3);
+  RedisClient client{Options(redis)};
+  RequestStore requests{&client};
+  VolunteerStore volunteers{&client};
+  DispatchStore store{&client};
+};
+
+TEST_F(DispatchStoreTest, AdvanceManyIsAdvanceOfEachRequest) {
+  const std::vector<std::string> v = OnDuty(3);
+  const std::string &v1 = v[0], &v2 = v[1], &v3 = v[2];
   std::string a = Submitted(requests, 1);  // Two offers pending.
   std::string b = Submitted(requests, 2);  // No offer yet.
   std::string c = Submitted(requests, 3);  // One offer, overdue at once.
@@ -402,16 +414,9 @@ TEST(DispatchStoreTest, AdvanceManyIsAdvanceOfEachRequest) {
   EXPECT_EQ(store.Advance("wuxing-x", 0, Soon()).status().code(), (*many)[1].status().code());
 }
 
-TEST(DispatchStoreTest, MakeOffersManyMakesEachBatchsOffersInOneRoundTrip) {
-  RedisServer redis;
-  RedisClient client(Options(redis));
-  RequestStore requests(&client);
-  VolunteerStore volunteers(&client);
-  DispatchStore store(&client);
-  std::string v1 = OnDutyVolunteer(volunteers, 1);
-  std::string v2 = OnDutyVolunteer(volunteers, 2);
-  std::string v3 = OnDutyVolunteer(volunteers, 3);
-  std::string v4 = OnDutyVolunteer(volunteers, 4);
+TEST_F(DispatchStoreTest, MakeOffersManyMakesEachBatchsOffersInOneRoundTrip) {
+  const std::vector<std::string> v = OnDuty(4);
+  const std::string &v1 = v[0], &v2 = v[1], &v3 = v[2], &v4 = v[3];
   std::string a = Submitted(requests, 1);
   std::string b = Submitted(requests, 2);
   std::string c = Submitted(requests, 3);

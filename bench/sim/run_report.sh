@@ -41,7 +41,7 @@ if ((quick)); then
   out=var/sim/quick
   results=$out/RESULTS.md
   plots=$out
-  day=(--quick --speedup 14400 --drain-seconds 10)
+  day=(--quick --speedup 14400 --drain-seconds 20)
   load=(--quick --load 500 --load-seconds 3 --ceiling-seconds 2 --drain-seconds 8)
   interval=1000
 else

@@ -693,6 +693,15 @@ std::vector<v1::HelpRequest> Driver::ListAll(const std::vector<v1::RequestState>
 
 bool Served(v1::RequestState s) { return s == v1::COMPLETED || s == v1::RATED; }
 
+// Writes `j` to `path` (nothing when `path` is empty); false, said on stderr, on failure.
+bool WriteJson(const std::string& path, const nlohmann::json& j) {
+  if (path.empty()) return true;
+  std::ofstream f(path);
+  f << j.dump(1) << "\n";
+  if (!f) std::fprintf(stderr, "sim_driver: cannot write %s\n", path.c_str());
+  return static_cast<bool>(f);
+}
+
 nlohmann::json Driver::Fairness() const {
   // Over the volunteers on duty (all of them, the whole day): who got work, and how
   // unevenly it was spread (Gini of assignments per volunteer, 0 = even).
@@ -905,14 +914,7 @@ int Driver::WriteResult(const std::vector<v1::HelpRequest>& all, const std::stri
                            {"redis_round_trips", round_trips},
                            {"respond_failures", respond_failures_},
                            {"requests", requests}};
-  if (!out_path.empty()) {
-    std::ofstream f(out_path);
-    f << result.dump(1) << "\n";
-    if (!f) {
-      std::fprintf(stderr, "sim_driver: cannot write %s\n", out_path.c_str());
-      return 1;
-    }
-  }
+  if (!WriteJson(out_path, result)) return 1;
   std::printf(
       "requests %d: served %d (%.1f%%), escalated %d, cancelled %d, stuck %d, "
       "not submitted %d; mean offer distance %.0f m\n",
@@ -1182,14 +1184,7 @@ int Driver::RunLoad(const std::vector<int>& rates, int register_threads, int wor
   }
   out["rpc"] = lat_.ToJson();
   out["redis_round_trips"] = RoundTripsPerRpc(absl::GetFlag(FLAGS_metrics));
-  if (!out_path.empty()) {
-    std::ofstream f(out_path);
-    f << out.dump(1) << "\n";
-    if (!f) {
-      std::fprintf(stderr, "sim_driver: cannot write %s\n", out_path.c_str());
-      return 1;
-    }
-  }
+  if (!WriteJson(out_path, out)) return 1;
   for (const nlohmann::json& p : out["phases"]) {
     std::printf(
         "%4d/s offered: %7.1f/s achieved, submit p50 %.2f ms p99 %.2f ms; first offer p99: "
