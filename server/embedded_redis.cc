@@ -213,6 +213,16 @@ void EmbeddedRedis::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     if (pid_ > 0) kill(pid_, SIGTERM);
+    // A redis-server that cannot finish its shutdown (its data dir deleted, the disk
+    // full) would otherwise keep dispatchd from ever exiting.
+    auto exited = [](EmbeddedRedis* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) {
+      return r->pid_ <= 0;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(+exited, this), options_.stop_timeout)) {
+      Log(LogLevel::kWarning, "redis-server did not stop after SIGTERM; killing it",
+          {{"pid", absl::StrCat(pid_)}, {"waited", absl::FormatDuration(options_.stop_timeout)}});
+      kill(pid_, SIGKILL);
+    }
   }
   if (supervisor_.joinable()) supervisor_.join();
 }

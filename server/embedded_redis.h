@@ -25,6 +25,9 @@ struct EmbeddedRedisOptions {
   std::string config;
   // Longest wait for redis-server to accept connections at start.
   absl::Duration start_timeout = absl::Seconds(30);
+  // How long Stop() lets redis-server finish its shutdown after SIGTERM before it kills
+  // it (every acknowledged write is already in the fsynced AOF).
+  absl::Duration stop_timeout = absl::Seconds(15);
 };
 
 // A redis-server child that dispatchd starts, restarts if it dies, and stops.

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -146,6 +147,20 @@ TEST(FaultTest, EmbeddedRedisIsRestartedWhenItDies) {
                                   ValidSubmit("restart-0001", "13900000009"), &resp).ok());
   EXPECT_THAT(server.log(), ::testing::HasSubstr("redis-server exited; restarting"));
   EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST(FaultTest, StopsAndStopsItsRedisEvenWhenTheDataDirWasDeleted) {
+  TempDir dir;
+  Dispatchd server(dir.path() + "/var");
+  ASSERT_TRUE(server.Start()) << server.log();
+  int redis_pid = std::stoi(ReadFile(dir.path() + "/var/redis.pid"));
+  // Redis cannot write its final snapshot now; it used to refuse to exit, and dispatchd
+  // waited for it for ever.
+  std::filesystem::remove_all(dir.path() + "/var");
+  int status = server.Stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << server.log();
+  for (int i = 0; i < 500 && kill(redis_pid, 0) == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_NE(kill(redis_pid, 0), 0) << "redis-server " << redis_pid << " outlived dispatchd";
 }
 
 }  // namespace
