@@ -577,6 +577,7 @@ TEST(DispatchChaosTest, ABusyVolunteerCannotAcceptBeyondCapacity) {
   ASSERT_TRUE(w.Vol()->SetDutyStatus(Ctx(w.admin()).get(), busy, &out).ok());
   grpc::Status second = w.Respond(o2[0], true);
   EXPECT_EQ(second.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << second.error_message();
+  EXPECT_EQ(ErrorReason(second), "NO_CAPACITY");
   EXPECT_EQ(c.Hash(keys::Volunteer(d, v)).integer("active_n"), 1);
   EXPECT_EQ(c.Hash(keys::Request(d, r2.id())).integer("n_assigned"), 0);
 }

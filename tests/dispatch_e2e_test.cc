@@ -282,7 +282,9 @@ TEST_F(DispatchE2ETest, CancelWithdrawsOffersAndOffDutyWithdrawsOffers) {
   off.set_status(v1::DUTY_OFF);
   v1::Volunteer vol;
   ASSERT_TRUE(w.Vol()->SetDutyStatus(Ctx(w.admin()).get(), off, &vol).ok());
-  EXPECT_EQ(w.Respond(o[0].offer_id(), true).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  grpc::Status late = w.Respond(o[0].offer_id(), true);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ErrorReason(late), "OFFER_CLOSED") << late.error_message();
   // The request moves on to the next nearest.
   ASSERT_THAT(w.AwaitOffers(b), SizeIs(1));
   (void)c;

@@ -504,14 +504,12 @@ void Driver::Answer(const v1::Event& e) {
     ++respond_failures_[why];
     // An answer refused while the offer stays open would leave the request waiting for
     // the offer's TTL: worth seeing in full.
-    if (why.find("fully staffed") == std::string::npos &&
-        why.find("no capacity left") == std::string::npos) {
+    if (ErrorReason(s) != "OFFER_TAKEN" && ErrorReason(s) != "NO_CAPACITY") {
       std::fprintf(stderr, "sim_driver: respond %s (%s): %s\n", e.offer_id().c_str(),
                    accept ? "accept" : "decline", why.c_str());
     }
   }
-  if (accept && s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
-      s.error_message().find("no capacity left") != std::string::npos) {
+  if (accept && ErrorReason(s) == "NO_CAPACITY") {
     // Busy with another assignment meanwhile (parallel offers of URGENT and CRISIS
     // requests): the app tells the volunteer, who declines, so the offer does not stay
     // open until its TTL.

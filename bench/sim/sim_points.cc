@@ -8,8 +8,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/load_phase.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "yiyuan/v1/admin.grpc.pb.h"
 #include "yiyuan/v1/points.grpc.pb.h"
 
@@ -18,14 +16,8 @@ namespace {
 
 // The ErrorInfo reason of a refusal, else the gRPC code as a number.
 std::string Reason(const grpc::Status& s) {
-  google::rpc::Status rich;
-  if (rich.ParseFromString(s.error_details())) {
-    for (const auto& any : rich.details()) {
-      google::rpc::ErrorInfo info;
-      if (any.UnpackTo(&info)) return info.reason();
-    }
-  }
-  return absl::StrCat("code ", s.error_code());
+  std::string reason = ErrorReason(s);
+  return reason.empty() ? absl::StrCat("code ", s.error_code()) : reason;
 }
 
 }  // namespace

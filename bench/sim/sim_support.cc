@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace yiyuan::sim {
 
@@ -25,6 +27,16 @@ uint64_t StableSeed(uint64_t seed, const std::string& s) {
     h *= 1099511628211ULL;
   }
   return h;
+}
+
+std::string ErrorReason(const grpc::Status& s) {
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(s.error_details())) return "";
+  for (const auto& any : rich.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
 }
 
 int64_t Pct(const std::vector<int64_t>& v, double q) {

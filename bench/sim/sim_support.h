@@ -29,6 +29,9 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int seconds =
 // process, so it would not repeat across runs).
 uint64_t StableSeed(uint64_t seed, const std::string& s);
 
+// The reason of a status's google.rpc.ErrorInfo detail (e.g. "NO_CAPACITY"), or "".
+std::string ErrorReason(const grpc::Status& s);
+
 // Nearest-rank percentile of sorted `v` (0 for an empty one).
 int64_t Pct(const std::vector<int64_t>& v, double q);
 

@@ -7,8 +7,10 @@
 --   9 "1" when the caller may answer any offer (operator)
 -- Returns {outcome, offer fields, assignment fields}; outcome "accepted", "declined"
 -- or "replayed" (the same answer again), assignment fields empty unless accepted.
--- NOT_FOUND unknown offer; PERMISSION_DENIED not the offeree; FAILED_PRECONDITION
--- taken, withdrawn, expired, answered differently, or no capacity left.
+-- NOT_FOUND unknown offer; PERMISSION_DENIED not the offeree; FAILED_PRECONDITION with
+-- a reason (google.rpc.ErrorInfo) an app can act on: OFFER_TAKEN (the request is fully
+-- staffed), OFFER_CLOSED (withdrawn or answered differently), OFFER_EXPIRED,
+-- REQUEST_CLOSED, NO_CAPACITY (the volunteer must finish or hand back an assignment).
 local oid, answer, who_answers = ARGV[4], ARGV[5], ARGV[8]
 local o = hmap(KEYS[1])
 if not o.id then return fail('NOT_FOUND', 'no such offer') end
@@ -38,15 +40,15 @@ if o.state ~= 'PENDING' then
     return reply('replayed')
   end
   if o.state == 'WITHDRAWN' and (o.dr == 'filled' or o.dr == 'assigned') then
-    return fail('FAILED_PRECONDITION', 'the offer was taken: the request is fully staffed')
+    return fail('FAILED_PRECONDITION', '{OFFER_TAKEN} the offer was taken: the request is fully staffed')
   end
-  return fail('FAILED_PRECONDITION', 'the offer is ' .. string.lower(o.state))
+  return fail('FAILED_PRECONDITION', '{OFFER_CLOSED} the offer is ' .. string.lower(o.state))
 end
 if tonumber(o.expire_ms) <= NOW then
   finish_offer(o, 'EXPIRED')
   redis.call('HINCRBY', P .. 'req:' .. o.req, 'n_expired', 1)
   settle(o.req)
-  return fail('FAILED_PRECONDITION', 'the offer has expired')
+  return fail('FAILED_PRECONDITION', '{OFFER_EXPIRED} the offer has expired')
 end
 
 if answer == 'decline' then
@@ -59,16 +61,16 @@ end
 
 local r = redis.call('HMGET', P .. 'req:' .. o.req, 'state', 'headcount', 'n_assigned')
 if not OPEN[r[1]] or r[1] == 'ESCALATED' then
-  return fail('FAILED_PRECONDITION', 'the request is ' .. (r[1] or 'gone'))
+  return fail('FAILED_PRECONDITION', '{REQUEST_CLOSED} the request is ' .. (r[1] or 'gone'))
 end
 if tonumber(r[3] or '0') >= tonumber(r[2] or '1') then
-  return fail('FAILED_PRECONDITION', 'the offer was taken: the request is fully staffed')
+  return fail('FAILED_PRECONDITION', '{OFFER_TAKEN} the offer was taken: the request is fully staffed')
 end
 -- Capacity whatever the duty status: an offer made before its volunteer went BUSY may
 -- still be accepted, but never beyond capacity. (Asking unfit() here would answer "not
 -- on duty" first for a BUSY volunteer and skip the capacity check.)
 if full(o.kind, o.to) then
-  return fail('FAILED_PRECONDITION', 'no capacity left: finish or hand back an assignment first')
+  return fail('FAILED_PRECONDITION', '{NO_CAPACITY} no capacity left: finish or hand back an assignment first')
 end
 finish_offer(o, 'ACCEPTED', {by = who_answers})
 redis.call('HINCRBY', who_key(o.kind, o.to), 'n_answered', 1)
