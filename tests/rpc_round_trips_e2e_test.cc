@@ -78,6 +78,17 @@ class RpcRoundTripsE2ETest : public ::testing::Test {
     return r->body;
   }
 
+  // The metrics once `method` has `calls` attributed calls (or after 10 s): the server
+  // records a call after its status is sent, so the client can be ahead of the page.
+  std::string ScrapeWhen(absl::string_view method, int64_t calls) {
+    std::string text = Scrape();
+    for (int i = 0; i < 500 && Of(text, method).calls < calls; ++i) {
+      absl::SleepFor(absl::Milliseconds(20));
+      text = Scrape();
+    }
+    return text;
+  }
+
   // Zero for a method not called yet.
   RoundTrips Of(const std::string& text, absl::string_view method) {
     return {
@@ -117,7 +128,7 @@ TEST_F(RpcRoundTripsE2ETest, SubmitMakesOneRoundTripAndGetOneUnlessTheIdIsMalfor
   // far longer than the calls below take), makes the district known to the roster and
   // may load the script (NOSCRIPT, then EVAL): round trips later calls do not make.
   ASSERT_FALSE(Submit(0).empty());
-  const std::string before = Scrape();
+  const std::string before = ScrapeWhen(kSubmit, 1);
   const RoundTrips submit0 = Of(before, kSubmit);
   const RoundTrips get0 = Of(before, kGet);
   EXPECT_EQ(submit0.calls, 1);
@@ -131,7 +142,8 @@ TEST_F(RpcRoundTripsE2ETest, SubmitMakesOneRoundTripAndGetOneUnlessTheIdIsMalfor
     EXPECT_EQ(Get(absl::StrCat("malformed", i)), grpc::StatusCode::INVALID_ARGUMENT);
   }
 
-  const std::string after = Scrape();
+  ScrapeWhen(kSubmit, submit0.calls + kCalls);
+  const std::string after = ScrapeWhen(kGet, get0.calls + kCalls + kCalls / 2);
   const RoundTrips submit1 = Of(after, kSubmit);
   const RoundTrips get1 = Of(after, kGet);
   const double submit_calls = submit1.calls - submit0.calls;
