@@ -232,8 +232,8 @@ void Dispatcher::Lead() {
         absl::StatusOr<std::vector<std::string>> due = store_->DueRequests(
             district, absl::ToUnixMillis(clock_->Now()), options_.due_batch, deadline);
         if (!due.ok()) {
+          // Not left open: a cycle that cannot read its due set would spin on Redis.
           errors_.fetch_add(1, std::memory_order_relaxed);
-          due_left = true;
           break;
         }
         due_left = static_cast<int>(due->size()) >= options_.due_batch;
